@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod data;
+pub mod demo;
+pub mod embed;
+pub mod eval;
+pub mod train;
+pub mod verify;

@@ -1,0 +1,58 @@
+//! Turning items (pixels in `[0, 1]`) into normalised input tensors.
+
+use crate::data::ImageShape;
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+/// How raw pixels become tower input: `(x − mean) / std` at the model's shape.
+///
+/// Stored in the manifest, so `embed` and `verify` prepare files exactly as training did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// Shape every input is converted and resized to.
+    pub shape: ImageShape,
+    /// Mean pixel value of the training data.
+    pub mean: f32,
+    /// Standard deviation of the training pixels.
+    pub std: f32,
+}
+
+impl InputSpec {
+    /// An input spec whose normalisation comes from the training pixels.
+    pub fn fitted(shape: ImageShape, pixels: &[f32]) -> Self {
+        let n = pixels.len().max(1) as f64;
+        let mean = pixels.iter().map(|&p| p as f64).sum::<f64>() / n;
+        let var = pixels
+            .iter()
+            .map(|&p| (p as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        Self {
+            shape,
+            mean: mean as f32,
+            std: (var.sqrt() as f32).max(1e-6),
+        }
+    }
+
+    /// Stacks items into a normalised `[B, C, H, W]` tensor on `device`.
+    pub fn batch(&self, items: &[&[f32]], device: &Device) -> Tensor<4> {
+        let s = self.shape;
+        let mut buf = Vec::with_capacity(items.len() * s.numel());
+        let inv = 1.0 / self.std;
+        for item in items {
+            debug_assert_eq!(item.len(), s.numel());
+            buf.extend(item.iter().map(|&p| (p - self.mean) * inv));
+        }
+        Tensor::from_data(
+            TensorData::new(buf, [items.len(), s.channels, s.height, s.width]),
+            device,
+        )
+    }
+}
+
+/// Reads a `[B, D]` tensor back into one row-major vector.
+pub fn to_rows(t: Tensor<2>) -> Vec<f32> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .expect("embeddings are f32 tensors")
+}

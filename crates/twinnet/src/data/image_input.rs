@@ -1,0 +1,109 @@
+//! Decoding one image file into the tower's input layout.
+
+use anyhow::{Context, Result};
+use image::imageops::FilterType;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Shape of one input item: channels × height × width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageShape {
+    /// 1 for grayscale, 3 for RGB.
+    pub channels: usize,
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+}
+
+impl ImageShape {
+    /// Values per item.
+    pub fn numel(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+}
+
+/// Decodes `path` (PNG, JPEG, PGM/PPM, BMP), converts it to the shape's channel count, resizes
+/// it to the shape (bilinear) and scales pixels to `[0, 1]`, channel-major.
+///
+/// An undecodable file is an error that names it.
+pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
+    let img = image::ImageReader::open(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read image {}", path.display()))?
+        .decode()
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    let (w, h) = (shape.width as u32, shape.height as u32);
+    Ok(match shape.channels {
+        1 => {
+            let g = img.to_luma8();
+            let g = if g.dimensions() != (w, h) {
+                image::imageops::resize(&g, w, h, FilterType::Triangle)
+            } else {
+                g
+            };
+            g.as_raw().iter().map(|&p| p as f32 / 255.0).collect()
+        }
+        _ => {
+            let rgb = img.to_rgb8();
+            let rgb = if rgb.dimensions() != (w, h) {
+                image::imageops::resize(&rgb, w, h, FilterType::Triangle)
+            } else {
+                rgb
+            };
+            let plane = (w * h) as usize;
+            let mut out = vec![0.0; 3 * plane];
+            for (i, px) in rgb.pixels().enumerate() {
+                for c in 0..3 {
+                    out[c * plane + i] = px[c] as f32 / 255.0;
+                }
+            }
+            out
+        }
+    })
+}
+
+/// The natural shape of an image file: its size, and 1 channel if it is grayscale, else 3.
+pub fn probe_image_shape(path: &Path) -> Result<ImageShape> {
+    let img = image::ImageReader::open(path)
+        .with_context(|| format!("cannot open image {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("cannot read image {}", path.display()))?
+        .decode()
+        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    let channels = if img.color().has_color() { 3 } else { 1 };
+    Ok(ImageShape {
+        channels,
+        height: img.height() as usize,
+        width: img.width() as usize,
+    })
+}
+
+/// Writes an item (`[C, H, W]` in `[0, 1]`) as a PNG, e.g. to show which digits a demo compared.
+pub fn save_item_png(pixels: &[f32], shape: ImageShape, path: &Path) -> Result<()> {
+    let (w, h) = (shape.width as u32, shape.height as u32);
+    let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let plane = shape.height * shape.width;
+    let result = if shape.channels == 1 {
+        image::GrayImage::from_raw(w, h, pixels.iter().map(|&v| to_u8(v)).collect())
+            .map(|img| img.save(path))
+    } else {
+        let mut buf = Vec::with_capacity(plane * 3);
+        for i in 0..plane {
+            for c in 0..3 {
+                buf.push(to_u8(pixels[c * plane + i]));
+            }
+        }
+        image::RgbImage::from_raw(w, h, buf).map(|img| img.save(path))
+    };
+    match result {
+        Some(r) => r.with_context(|| format!("cannot write {}", path.display())),
+        None => anyhow::bail!(
+            "pixel count does not match {}x{}x{}",
+            shape.channels,
+            shape.height,
+            shape.width
+        ),
+    }
+}

@@ -1,0 +1,90 @@
+//! Distances between embeddings, the thing every loss, threshold and metric is expressed in.
+
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Small constant inside square roots and norms: keeps the gradient of `sqrt` finite when two
+/// embeddings coincide (a positive pair that has collapsed to one point).
+pub const EPS: f32 = 1e-9;
+
+/// How two embeddings are compared. Smaller always means more alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distance {
+    /// `‖a − b‖₂`, the distance of the seed's contrastive loss.
+    #[default]
+    Euclidean,
+    /// `‖a − b‖₂²`, cheaper and smooth at zero.
+    SquaredEuclidean,
+    /// `1 − cos(a, b)`, in [0, 2]; insensitive to embedding length.
+    Cosine,
+}
+
+impl Distance {
+    /// All choices, for help texts and error messages.
+    pub const NAMES: [&'static str; 3] = ["euclidean", "squared-euclidean", "cosine"];
+
+    /// Row-wise distance between two `[batch, dim]` embedding tensors → `[batch]`.
+    pub fn pairwise(self, a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
+        match self {
+            Distance::Euclidean => squared_euclidean(a, b).add_scalar(EPS).sqrt(),
+            Distance::SquaredEuclidean => squared_euclidean(a, b),
+            Distance::Cosine => {
+                let dot = (a.clone() * b.clone()).sum_dim(1).squeeze_dim::<1>(1);
+                let na = a.powi_scalar(2).sum_dim(1).squeeze_dim::<1>(1);
+                let nb = b.powi_scalar(2).sum_dim(1).squeeze_dim::<1>(1);
+                let denom = (na * nb).add_scalar(EPS).sqrt();
+                (dot / denom).neg().add_scalar(1.0)
+            }
+        }
+    }
+
+    /// The same distance on plain vectors, for galleries, metrics and tests.
+    pub fn between(self, a: &[f32], b: &[f32]) -> f32 {
+        match self {
+            Distance::Euclidean => (sq_dist(a, b) + EPS).sqrt(),
+            Distance::SquaredEuclidean => sq_dist(a, b),
+            Distance::Cosine => {
+                let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                let na: f32 = a.iter().map(|x| x * x).sum();
+                let nb: f32 = b.iter().map(|x| x * x).sum();
+                1.0 - dot / (na * nb + EPS).sqrt()
+            }
+        }
+    }
+}
+
+fn squared_euclidean(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
+    (a - b).powi_scalar(2).sum_dim(1).squeeze_dim::<1>(1)
+}
+
+fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+impl FromStr for Distance {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "euclidean" => Ok(Distance::Euclidean),
+            "squared-euclidean" | "sqeuclidean" => Ok(Distance::SquaredEuclidean),
+            "cosine" => Ok(Distance::Cosine),
+            other => Err(format!(
+                "unknown distance '{other}' (choose one of: {})",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Distance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Distance::Euclidean => "euclidean",
+            Distance::SquaredEuclidean => "squared-euclidean",
+            Distance::Cosine => "cosine",
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! ROC analysis of pair distances: AUC, EER, TAR at a FAR, and threshold calibration.
+//!
+//! A pair is accepted as "same" when its distance is `≤` the threshold. Pairs with tied
+//! distances are accepted or rejected together, so ties become diagonal ROC segments and count
+//! one half in the AUC, as in the Mann–Whitney statistic.
+
+use serde::{Deserialize, Serialize};
+
+/// One operating point: accepting every pair with distance `≤ threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RocPoint {
+    /// Distance threshold.
+    pub threshold: f32,
+    /// False accept rate: accepted different pairs / different pairs.
+    pub far: f64,
+    /// True accept rate: accepted same pairs / same pairs.
+    pub tar: f64,
+}
+
+/// The ROC from `(−∞: nothing accepted)` to `(max distance: everything accepted)`, one point
+/// per distinct distance.
+pub fn roc_curve(distances: &[f32], same: &[bool]) -> Vec<RocPoint> {
+    assert_eq!(distances.len(), same.len(), "one label per distance");
+    let pos = same.iter().filter(|&&s| s).count() as f64;
+    let neg = same.len() as f64 - pos;
+    let mut order: Vec<usize> = (0..distances.len()).collect();
+    order.sort_by(|&a, &b| distances[a].total_cmp(&distances[b]));
+    let mut points = vec![RocPoint {
+        threshold: f32::NEG_INFINITY,
+        far: 0.0,
+        tar: 0.0,
+    }];
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let d = distances[order[i]];
+        while i < order.len() && distances[order[i]] == d {
+            if same[order[i]] {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            i += 1;
+        }
+        points.push(RocPoint {
+            threshold: d,
+            far: if neg > 0.0 { fp / neg } else { 0.0 },
+            tar: if pos > 0.0 { tp / pos } else { 0.0 },
+        });
+    }
+    points
+}
+
+/// Summary of a verification run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationMetrics {
+    /// Area under the ROC curve (1 = perfect, 0.5 = chance).
+    pub auc: f64,
+    /// Equal error rate: where false accepts and false rejects are equally frequent.
+    pub eer: f64,
+    /// True accept rate at a false accept rate of 1e-2.
+    pub tar_at_far_1e2: f64,
+    /// True accept rate at a false accept rate of 1e-3.
+    pub tar_at_far_1e3: f64,
+    /// Accuracy at `threshold`.
+    pub accuracy: f64,
+    /// The decision threshold the accuracy was measured at.
+    pub threshold: f32,
+    /// Number of pairs.
+    pub pairs: usize,
+    /// Number of same pairs among them.
+    pub positives: usize,
+}
+
+impl VerificationMetrics {
+    /// Computes every metric for `distances`/`same`, accuracy at the given `threshold`.
+    pub fn compute(distances: &[f32], same: &[bool], threshold: f32) -> Self {
+        let roc = roc_curve(distances, same);
+        Self {
+            auc: auc(&roc),
+            eer: eer(&roc),
+            tar_at_far_1e2: tar_at_far(&roc, 1e-2),
+            tar_at_far_1e3: tar_at_far(&roc, 1e-3),
+            accuracy: accuracy_at(distances, same, threshold),
+            threshold,
+            pairs: same.len(),
+            positives: same.iter().filter(|&&s| s).count(),
+        }
+    }
+}
+
+/// Trapezoidal area under the ROC.
+pub fn auc(roc: &[RocPoint]) -> f64 {
+    roc.windows(2)
+        .map(|w| (w[1].far - w[0].far) * (w[1].tar + w[0].tar) / 2.0)
+        .sum()
+}
+
+/// Equal error rate, interpolated linearly between the two ROC points that bracket FAR = FRR.
+pub fn eer(roc: &[RocPoint]) -> f64 {
+    for w in roc.windows(2) {
+        let (f0, r0) = (w[0].far, 1.0 - w[0].tar);
+        let (f1, r1) = (w[1].far, 1.0 - w[1].tar);
+        if r1 <= f1 {
+            // FRR − FAR changes sign on this segment.
+            let g0 = r0 - f0;
+            let g1 = r1 - f1;
+            let s = if g0 == g1 { 0.0 } else { g0 / (g0 - g1) };
+            return f0 + s * (f1 - f0);
+        }
+    }
+    1.0
+}
+
+/// The best true accept rate among operating points whose false accept rate is `≤ far`.
+pub fn tar_at_far(roc: &[RocPoint], far: f64) -> f64 {
+    roc.iter()
+        .filter(|p| p.far <= far + 1e-12)
+        .map(|p| p.tar)
+        .fold(0.0, f64::max)
+}
+
+/// Fraction of pairs classified correctly when `distance ≤ threshold` means same.
+pub fn accuracy_at(distances: &[f32], same: &[bool], threshold: f32) -> f64 {
+    if same.is_empty() {
+        return 0.0;
+    }
+    let correct = distances
+        .iter()
+        .zip(same)
+        .filter(|(&d, &s)| (d <= threshold) == s)
+        .count();
+    correct as f64 / same.len() as f64
+}
+
+/// The threshold with the best accuracy on these (validation) pairs: the midpoint between the
+/// last accepted distance and the next one, so that it generalises instead of sitting on a point.
+pub fn calibrate_threshold(distances: &[f32], same: &[bool]) -> f32 {
+    let roc = roc_curve(distances, same);
+    let pos = same.iter().filter(|&&s| s).count() as f64;
+    let neg = same.len() as f64 - pos;
+    let total = (pos + neg).max(1.0);
+    let mut best = (f64::NEG_INFINITY, 0usize);
+    for (k, p) in roc.iter().enumerate() {
+        let acc = (p.tar * pos + (1.0 - p.far) * neg) / total;
+        if acc > best.0 {
+            best = (acc, k);
+        }
+    }
+    let k = best.1;
+    match (roc[k].threshold.is_finite(), roc.get(k + 1)) {
+        (true, Some(next)) => (roc[k].threshold + next.threshold) / 2.0,
+        (true, None) => roc[k].threshold,
+        (false, Some(next)) => next.threshold - next.threshold.abs().max(1e-6) * 1e-3,
+        (false, None) => 0.0,
+    }
+}

@@ -1,0 +1,22 @@
+//! twinnet: Siamese networks in Rust — from a pair of inputs to a loss, and from a trained
+//! tower to a self-contained model file.
+//!
+//! The modules follow that path: [`data`] reads files, [`sampling`] draws pairs and triplets,
+//! [`tower`] holds the shared-weight encoders, [`distance`] compares embeddings, [`loss`] turns
+//! distances into a training signal, [`train`] runs the loop, [`eval`] measures verification
+//! quality, and [`model`] writes and reads the model directory.
+
+pub mod backend;
+pub mod batch;
+pub mod data;
+pub mod distance;
+pub mod eval;
+pub mod fsutil;
+pub mod loss;
+pub mod model;
+pub mod sampling;
+pub mod tower;
+pub mod train;
+
+pub use distance::Distance;
+pub use loss::LossKind;

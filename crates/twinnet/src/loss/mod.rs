@@ -1,0 +1,53 @@
+//! Losses that turn distances between embeddings into a training signal.
+//!
+//! A loss only sees distances (and labels), never the tower: pytorch-metric-learning's split of
+//! distance, loss and reduction keeps each piece testable on hand-made numbers.
+
+mod contrastive;
+mod triplet;
+
+pub use contrastive::{contrastive_loss, contrastive_target, ContrastiveLoss};
+pub use triplet::{triplet_loss, TripletLoss};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which loss a run trains with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// The seed's contrastive loss on pairs.
+    #[default]
+    Contrastive,
+    /// `max(0, D(a,p) − D(a,n) + margin)` on triplets.
+    Triplet,
+}
+
+impl LossKind {
+    /// All choices, for help texts and error messages.
+    pub const NAMES: [&'static str; 2] = ["contrastive", "triplet"];
+}
+
+impl FromStr for LossKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "contrastive" => Ok(LossKind::Contrastive),
+            "triplet" => Ok(LossKind::Triplet),
+            other => Err(format!(
+                "unknown loss '{other}' (choose one of: {})",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+impl fmt::Display for LossKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LossKind::Contrastive => "contrastive",
+            LossKind::Triplet => "triplet",
+        })
+    }
+}

@@ -1,0 +1,323 @@
+//! The self-contained model directory: `manifest.json` + `model.safetensors`.
+//!
+//! The manifest says everything `embed` and `verify` need (architecture, preprocessing,
+//! distance, threshold) and what the model was trained on; the weights are plain safetensors
+//! with readable names, so other tools can read them too.
+
+use crate::backend;
+use crate::batch::{to_rows, InputSpec};
+use crate::data::load_image_file;
+use crate::distance::Distance;
+use crate::eval::VerificationMetrics;
+use crate::fsutil::write_atomic;
+use crate::loss::LossKind;
+use crate::tower::{Tower, TowerConfig};
+use anyhow::{bail, Context, Result};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// File name of the manifest inside a model directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File name of the weights inside a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+const FORMAT: &str = "twinnet-model";
+const FORMAT_VERSION: u32 = 1;
+
+/// What a model was trained on and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// The `--data` spec.
+    pub data: String,
+    /// Class names the model was trained on (empty for a pair list).
+    pub classes: Vec<String>,
+    /// Items (or pairs, for a pair list) used for training.
+    pub train_items: usize,
+    /// Items (or pairs) held out for validation and threshold calibration.
+    pub validation_items: usize,
+    /// Epochs completed.
+    pub epochs: usize,
+    /// Pairs (or triplets) per batch.
+    pub batch_size: usize,
+    /// Optimiser name.
+    pub optimizer: String,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Backend the model was trained on.
+    pub backend: String,
+    /// Validation metrics of the final model.
+    pub validation: Option<VerificationMetrics>,
+}
+
+/// Facts about the weights file, checked on load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    /// File name inside the model directory.
+    pub file: String,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Number of scalar parameters.
+    pub parameters: usize,
+    /// Every tensor's name and shape.
+    pub tensors: BTreeMap<String, Vec<usize>>,
+}
+
+/// The manifest of a model directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `twinnet-model`.
+    pub format: String,
+    /// Manifest layout version.
+    pub format_version: u32,
+    /// twinnet version that wrote the model.
+    pub twinnet_version: String,
+    /// The tower architecture.
+    pub tower: TowerConfig,
+    /// Input preprocessing.
+    pub input: InputSpec,
+    /// Distance between embeddings.
+    pub distance: Distance,
+    /// Loss the model was trained with.
+    pub loss: LossKind,
+    /// Margin of that loss.
+    pub margin: f32,
+    /// Decision threshold on the distance: `distance ≤ threshold` means same.
+    pub threshold: f32,
+    /// Where the threshold came from (always the validation split for trained models).
+    pub threshold_source: String,
+    /// What the model was trained on.
+    pub training: TrainingSummary,
+    /// The weights file.
+    pub weights: WeightsInfo,
+}
+
+impl Manifest {
+    /// A manifest for a freshly trained model; `weights` is filled in by [`save_model`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        tower: TowerConfig,
+        input: InputSpec,
+        distance: Distance,
+        loss: LossKind,
+        margin: f32,
+        threshold: f32,
+        training: TrainingSummary,
+    ) -> Self {
+        Self {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            twinnet_version: env!("CARGO_PKG_VERSION").into(),
+            tower,
+            input,
+            distance,
+            loss,
+            margin,
+            threshold,
+            threshold_source: "validation".into(),
+            training,
+            weights: WeightsInfo {
+                file: WEIGHTS_FILE.into(),
+                sha256: String::new(),
+                parameters: 0,
+                tensors: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// Serialises a tower's parameters to safetensors bytes.
+pub fn tower_to_safetensors(tower: &Tower) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None).metadata("format", "twinnet");
+    tower
+        .save_into(&mut store)
+        .map_err(|e| anyhow::anyhow!("cannot serialise weights: {e}"))?;
+    store
+        .get_bytes()
+        .map_err(|e| anyhow::anyhow!("cannot serialise weights: {e}"))
+}
+
+/// Names and shapes of the tensors in safetensors bytes.
+pub fn safetensors_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| anyhow::anyhow!("not a valid safetensors file: {e}"))?;
+    Ok(st
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.shape().to_vec()))
+        .collect())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes `tower` and `manifest` into `dir` (created if needed), each file atomically, and
+/// returns the manifest with its weights section filled in.
+pub fn save_model(dir: &Path, tower: &Tower, mut manifest: Manifest) -> Result<Manifest> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create model directory {}", dir.display()))?;
+    let bytes = tower_to_safetensors(tower)?;
+    let tensors = safetensors_shapes(&bytes)?;
+    manifest.weights = WeightsInfo {
+        file: WEIGHTS_FILE.into(),
+        sha256: sha256_hex(&bytes),
+        parameters: tensors.values().map(|s| s.iter().product::<usize>()).sum(),
+        tensors,
+    };
+    write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
+    let json = serde_json::to_vec_pretty(&manifest)?;
+    write_atomic(&dir.join(MANIFEST_FILE), &json)?;
+    Ok(manifest)
+}
+
+/// A loaded model, ready to embed and verify.
+pub struct TwinModel {
+    /// The manifest it was loaded from.
+    pub manifest: Manifest,
+    /// The tower, without autodiff.
+    pub tower: Tower,
+    /// The device it computes on.
+    pub device: Device,
+    /// The directory it came from.
+    pub dir: PathBuf,
+}
+
+impl TwinModel {
+    /// Loads a model directory, refusing one whose manifest does not match its weights.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        if !dir.is_dir() {
+            bail!("model directory {} does not exist", dir.display());
+        }
+        let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+            format!(
+                "{} is not a twinnet model: cannot read {}",
+                dir.display(),
+                manifest_path.display()
+            )
+        })?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
+        if manifest.format != FORMAT {
+            bail!(
+                "{}: format is '{}', not '{FORMAT}'",
+                manifest_path.display(),
+                manifest.format
+            );
+        }
+        if manifest.format_version > FORMAT_VERSION {
+            bail!(
+                "{}: manifest version {} is newer than this twinnet understands ({FORMAT_VERSION})",
+                manifest_path.display(),
+                manifest.format_version
+            );
+        }
+        let weights_path = dir.join(&manifest.weights.file);
+        let bytes = std::fs::read(&weights_path)
+            .with_context(|| format!("cannot read weights {}", weights_path.display()))?;
+        let device = backend::inference_device();
+        let tower = load_tower(&manifest, &bytes, &weights_path, &device)?;
+        Ok(Self {
+            manifest,
+            tower,
+            device,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Embeds items given as `[C, H, W]` pixels in `[0, 1]` at the model's input shape.
+    pub fn embed_pixels(&self, items: &[&[f32]]) -> Vec<Vec<f32>> {
+        let dim = self.manifest.tower.embedding_dim();
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(256) {
+            let rows = to_rows(
+                self.tower
+                    .forward(self.manifest.input.batch(chunk, &self.device)),
+            );
+            out.extend(rows.chunks(dim).map(<[f32]>::to_vec));
+        }
+        out
+    }
+
+    /// Decodes, converts and resizes image files as the model expects, then embeds them.
+    pub fn embed_files(&self, paths: &[PathBuf]) -> Result<Vec<Vec<f32>>> {
+        let pixels: Vec<Vec<f32>> = paths
+            .iter()
+            .map(|p| load_image_file(p, self.manifest.input.shape))
+            .collect::<Result<_>>()?;
+        let refs: Vec<&[f32]> = pixels.iter().map(Vec::as_slice).collect();
+        Ok(self.embed_pixels(&refs))
+    }
+
+    /// Distance between two embeddings under the model's distance.
+    pub fn distance(&self, a: &[f32], b: &[f32]) -> f32 {
+        self.manifest.distance.between(a, b)
+    }
+}
+
+/// Builds the manifest's tower and fills it with `bytes`, checking names, shapes and hash.
+pub fn load_tower(
+    manifest: &Manifest,
+    bytes: &[u8],
+    path: &Path,
+    device: &Device,
+) -> Result<Tower> {
+    let actual = safetensors_shapes(bytes).with_context(|| format!("{}", path.display()))?;
+    let mut tower = manifest
+        .tower
+        .init(device)
+        .with_context(|| "the manifest's tower configuration is invalid")?;
+    let expected = safetensors_shapes(&tower_to_safetensors(&tower)?)?;
+    if actual != expected {
+        let missing: Vec<_> = expected
+            .keys()
+            .filter(|k| !actual.contains_key(*k))
+            .collect();
+        let extra: Vec<_> = actual
+            .keys()
+            .filter(|k| !expected.contains_key(*k))
+            .collect();
+        let reshaped: Vec<_> = expected
+            .iter()
+            .filter(|(k, s)| actual.get(*k).is_some_and(|a| a != *s))
+            .map(|(k, s)| format!("{k} (manifest {:?}, file {:?})", s, actual[k]))
+            .collect();
+        bail!(
+            "{} does not match the manifest's {} tower: missing {:?}, unexpected {:?}, wrong shape {:?}",
+            path.display(),
+            manifest.tower.kind_name(),
+            missing,
+            extra,
+            reshaped
+        );
+    }
+    if !manifest.weights.sha256.is_empty() && manifest.weights.sha256 != sha256_hex(bytes) {
+        bail!(
+            "{} has changed since the manifest was written (SHA-256 differs); refusing to load mismatched weights",
+            path.display()
+        );
+    }
+    let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
+    let result = tower
+        .load_from(&mut store)
+        .map_err(|e| anyhow::anyhow!("{}: cannot load weights: {e}", path.display()))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() {
+        bail!(
+            "{}: weights do not fit the tower: {:?} {:?}",
+            path.display(),
+            result.errors,
+            result.missing
+        );
+    }
+    Ok(tower)
+}

@@ -1,0 +1,88 @@
+//! The recipe of a training run.
+
+use crate::distance::Distance;
+use crate::loss::LossKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which optimiser updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba).
+    #[default]
+    Adam,
+    /// Stochastic gradient descent with momentum 0.9.
+    Sgd,
+}
+
+impl FromStr for OptimizerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "adam" => Ok(Self::Adam),
+            "sgd" => Ok(Self::Sgd),
+            other => Err(format!(
+                "unknown optimizer '{other}' (choose one of: adam, sgd)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Adam => "adam",
+            Self::Sgd => "sgd",
+        })
+    }
+}
+
+/// Everything about a run except the data and the tower shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Pairs (or triplets) per optimisation step.
+    pub batch_size: usize,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Optimiser.
+    pub optimizer: OptimizerKind,
+    /// Loss.
+    pub loss: LossKind,
+    /// Margin of the loss.
+    pub margin: f32,
+    /// Distance between embeddings.
+    pub distance: Distance,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Fraction of the training items held out for validation and threshold calibration.
+    pub validation_fraction: f64,
+    /// Number of fixed validation pairs drawn from the held-out items.
+    pub validation_pairs: usize,
+    /// Pairs per epoch; `None` means one per training item.
+    pub pairs_per_epoch: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            optimizer: OptimizerKind::Adam,
+            loss: LossKind::Contrastive,
+            margin: 1.0,
+            distance: Distance::Euclidean,
+            seed: 42,
+            validation_fraction: 0.1,
+            validation_pairs: 5000,
+            pairs_per_epoch: None,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Training: the loop that turns sampled pairs into weight updates, with validation,
+//! checkpoints, resume and a model directory at the end.
+
+mod checkpoint;
+mod config;
+mod data;
+mod run;
+
+pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
+pub use config::{OptimizerKind, TrainConfig};
+pub use run::{train, EpochMetrics, TrainReport};

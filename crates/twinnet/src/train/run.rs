@@ -1,0 +1,392 @@
+//! The training loop.
+
+use super::checkpoint::Checkpoint;
+use super::data::Split;
+use super::{OptimizerKind, TrainConfig};
+use crate::backend;
+use crate::batch::InputSpec;
+use crate::data::Dataset;
+use crate::eval::{calibrate_threshold, embed_items, evaluate_pairs, VerificationMetrics};
+use crate::fsutil::write_atomic;
+use crate::loss::{contrastive_target, ContrastiveLoss, LossKind, TripletLoss};
+use crate::model::{save_model, Manifest, TrainingSummary};
+use crate::sampling::{balanced_pairs, random_triplets, rng_for, stream};
+use crate::tower::{Tower, TowerConfig};
+use anyhow::{bail, Context, Result};
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub train_loss: f64,
+    /// Validation ROC AUC.
+    pub val_auc: f64,
+    /// Validation equal error rate.
+    pub val_eer: f64,
+    /// Validation accuracy at the threshold calibrated on the validation pairs.
+    pub val_accuracy: f64,
+    /// That threshold.
+    pub val_threshold: f32,
+    /// Training throughput (pairs or triplets per second).
+    pub pairs_per_s: f64,
+    /// Wall time of the epoch in seconds (training and validation).
+    pub seconds: f64,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Per-epoch metrics, including epochs from before a resume.
+    pub history: Vec<EpochMetrics>,
+    /// The manifest of the written model.
+    pub manifest: Manifest,
+    /// Epoch the run started from (0 unless resumed).
+    pub resumed_from: usize,
+}
+
+/// Trains a tower on `data` and writes the model directory, `metrics.jsonl` and a checkpoint
+/// per epoch to `out`. With `resume`, continues from the checkpoint in `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    data: Dataset,
+    data_spec: &str,
+    tower_cfg: TowerConfig,
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    show_progress: bool,
+) -> Result<TrainReport> {
+    if cfg.epochs == 0 || cfg.batch_size == 0 {
+        bail!("--epochs and --batch-size must be at least 1");
+    }
+    if matches!(data, Dataset::Pairs(_)) && cfg.loss == LossKind::Triplet {
+        bail!("the triplet loss needs class labels; train it on an IDX or image-folder dataset, not a pair list");
+    }
+    let classes = data.class_names();
+    let shape = data.shape();
+    let [c, h, w] = tower_cfg.input_shape();
+    if tower_cfg.kind_name() == "cnn" && [c, h, w] != [shape.channels, shape.height, shape.width] {
+        bail!(
+            "tower input {c}x{h}x{w} does not match the data ({}x{}x{})",
+            shape.channels,
+            shape.height,
+            shape.width
+        );
+    }
+    let split = Split::new(
+        data,
+        cfg.validation_fraction,
+        cfg.validation_pairs,
+        cfg.seed,
+    )?;
+    let device = backend::training_device();
+    device.seed(cfg.seed);
+    let fresh_optim = build_optimizer(cfg);
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+
+    let (mut state, mut tower, mut optim) = if resume {
+        let (state, tower, optim) = Checkpoint::load(out, &device, fresh_optim)?;
+        check_resumable(&state, cfg, &tower_cfg, data_spec)?;
+        (state, tower, optim)
+    } else {
+        let input = InputSpec::fitted(shape, &split.training_pixels());
+        let state = Checkpoint {
+            epoch: 0,
+            config: cfg.clone(),
+            tower: tower_cfg.clone(),
+            input,
+            data: data_spec.to_string(),
+            classes: classes.clone(),
+            history: Vec::new(),
+        };
+        (state, tower_cfg.init(&device)?, fresh_optim)
+    };
+    let resumed_from = state.epoch;
+    if resume && resumed_from >= cfg.epochs {
+        tracing::info!("checkpoint already has {resumed_from} epochs; writing the model");
+    }
+    let input = state.input;
+
+    for epoch in resumed_from + 1..=cfg.epochs {
+        let started = Instant::now();
+        let (new_tower, loss, seen) = train_epoch(
+            tower,
+            &mut optim,
+            &split,
+            &input,
+            cfg,
+            epoch,
+            &device,
+            show_progress,
+        )?;
+        tower = new_tower;
+        let train_secs = started.elapsed().as_secs_f64();
+        let (val, threshold) = validate(&tower, &split, &input, cfg)?;
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: loss,
+            val_auc: val.auc,
+            val_eer: val.eer,
+            val_accuracy: val.accuracy,
+            val_threshold: threshold,
+            pairs_per_s: seen as f64 / train_secs.max(1e-9),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if show_progress {
+            eprintln!(
+                "epoch {epoch}/{}: loss {:.4}  val auc {:.4}  eer {:.4}  acc {:.4}  {:.0} pairs/s  {:.1}s",
+                cfg.epochs,
+                metrics.train_loss,
+                metrics.val_auc,
+                metrics.val_eer,
+                metrics.val_accuracy,
+                metrics.pairs_per_s,
+                metrics.seconds
+            );
+        }
+        state.history.push(metrics);
+        state.epoch = epoch;
+        state.config.epochs = cfg.epochs;
+        write_metrics(out, &state.history)?;
+        state.save(out, &tower, &optim)?;
+    }
+
+    let (val, threshold) = validate(&tower, &split, &input, cfg)?;
+    let summary = TrainingSummary {
+        data: data_spec.to_string(),
+        classes: state.classes.clone(),
+        train_items: if split.train_items.is_empty() {
+            split.train_pairs.len()
+        } else {
+            split.train_items.len()
+        },
+        validation_items: split.val_count,
+        epochs: state.epoch,
+        batch_size: cfg.batch_size,
+        optimizer: cfg.optimizer.to_string(),
+        learning_rate: cfg.learning_rate,
+        weight_decay: cfg.weight_decay,
+        seed: cfg.seed,
+        backend: backend::backend_name().to_string(),
+        validation: Some(val),
+    };
+    let manifest = Manifest::new(
+        state.tower.clone(),
+        input,
+        cfg.distance,
+        cfg.loss,
+        cfg.margin,
+        threshold,
+        summary,
+    );
+    let manifest = save_model(out, &tower.valid(), manifest)?;
+    Ok(TrainReport {
+        history: state.history,
+        manifest,
+        resumed_from,
+    })
+}
+
+fn build_optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
+    let decay = (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
+    match cfg.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_weight_decay(decay)
+            .with_momentum(Some(MomentumConfig::new().with_dampening(0.0)))
+            .init(),
+    }
+}
+
+fn check_resumable(
+    state: &Checkpoint,
+    cfg: &TrainConfig,
+    tower: &TowerConfig,
+    data_spec: &str,
+) -> Result<()> {
+    let mut saved = state.config.clone();
+    saved.epochs = cfg.epochs;
+    if &saved != cfg {
+        bail!("--resume: the checkpoint was made with another recipe ({saved:?}); resume with the same flags, changing only --epochs");
+    }
+    if &state.tower != tower {
+        bail!(
+            "--resume: the checkpoint holds a different tower architecture ({:?})",
+            state.tower
+        );
+    }
+    if state.data != data_spec {
+        bail!(
+            "--resume: the checkpoint was trained on {}, not {data_spec}",
+            state.data
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_epoch(
+    mut tower: Tower,
+    optim: &mut ModuleOptimizer,
+    split: &Split,
+    input: &InputSpec,
+    cfg: &TrainConfig,
+    epoch: usize,
+    device: &Device,
+    show_progress: bool,
+) -> Result<(Tower, f64, usize)> {
+    let mut rng = rng_for(cfg.seed, stream::TRAIN, epoch as u64);
+    let per_epoch = cfg.pairs_per_epoch.unwrap_or(split.train_items.len());
+    // Each tuple is a list of item indices plus, for pairs, the `same` flag.
+    let tuples: Vec<(Vec<usize>, bool)> = match (&split.train_index, cfg.loss) {
+        (Some(index), LossKind::Contrastive) => balanced_pairs(index, per_epoch, &mut rng)?
+            .into_iter()
+            .map(|(a, b, s)| (vec![a, b], s))
+            .collect(),
+        (Some(index), LossKind::Triplet) => random_triplets(index, per_epoch, &mut rng)?
+            .into_iter()
+            .map(|(a, p, n)| (vec![a, p, n], true))
+            .collect(),
+        (None, _) => {
+            let mut pairs = split.train_pairs.clone();
+            pairs.shuffle(&mut rng_for(cfg.seed, stream::SHUFFLE, epoch as u64));
+            pairs.into_iter().map(|(a, b, s)| (vec![a, b], s)).collect()
+        }
+    };
+    let bar = progress_bar(tuples.len() as u64, epoch, cfg.epochs, show_progress);
+    let started = Instant::now();
+    let (mut loss_sum, mut steps, mut seen) = (0.0f64, 0usize, 0usize);
+    for batch in tuples.chunks(cfg.batch_size) {
+        let loss = batch_loss(&tower, batch, split, input, cfg, device);
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            bar.abandon();
+            bail!(
+                "loss became {value} at epoch {epoch}, step {}; stopped (the last good checkpoint is kept). Try a lower --lr",
+                steps + 1
+            );
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &tower);
+        tower = optim.step(cfg.learning_rate, tower, grads);
+        loss_sum += value as f64;
+        steps += 1;
+        seen += batch.len();
+        bar.inc(batch.len() as u64);
+        bar.set_message(format!(
+            "loss {:.4}  {:.0} pairs/s",
+            loss_sum / steps as f64,
+            seen as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        ));
+    }
+    bar.finish_and_clear();
+    Ok((tower, loss_sum / steps.max(1) as f64, seen))
+}
+
+/// The loss of one batch: every input of every tuple goes through the one tower in a single
+/// batched forward pass.
+fn batch_loss(
+    tower: &Tower,
+    batch: &[(Vec<usize>, bool)],
+    split: &Split,
+    input: &InputSpec,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Tensor<1> {
+    let slot = |k: usize| -> Vec<&[f32]> { batch.iter().map(|(t, _)| split.item(t[k])).collect() };
+    match cfg.loss {
+        LossKind::Contrastive => {
+            let (ea, eb) =
+                tower.embed_pair(input.batch(&slot(0), device), input.batch(&slot(1), device));
+            let target: Vec<f32> = batch.iter().map(|(_, s)| contrastive_target(*s)).collect();
+            let target = Tensor::from_data(TensorData::new(target, [batch.len()]), device);
+            ContrastiveLoss { margin: cfg.margin }.forward(cfg.distance.pairwise(ea, eb), target)
+        }
+        LossKind::Triplet => {
+            let (ea, ep, en) = tower.embed_triplet(
+                input.batch(&slot(0), device),
+                input.batch(&slot(1), device),
+                input.batch(&slot(2), device),
+            );
+            let d_ap = cfg.distance.pairwise(ea.clone(), ep);
+            let d_an = cfg.distance.pairwise(ea, en);
+            TripletLoss { margin: cfg.margin }.forward(d_ap, d_an)
+        }
+    }
+}
+
+/// Validation metrics and the threshold calibrated on the validation pairs.
+fn validate(
+    tower: &Tower,
+    split: &Split,
+    input: &InputSpec,
+    cfg: &TrainConfig,
+) -> Result<(VerificationMetrics, f32)> {
+    let infer = tower.valid();
+    let device = backend::inference_device();
+    // Embed each item used by a validation pair once.
+    let mut items: Vec<usize> = split.val_pairs.iter().flat_map(|p| [p.0, p.1]).collect();
+    items.sort_unstable();
+    items.dedup();
+    let emb = embed_items(
+        &infer,
+        input,
+        &device,
+        items.len(),
+        |k| split.item(items[k]),
+        512,
+    );
+    let pos = |i: usize| {
+        items
+            .binary_search(&i)
+            .expect("validation item was embedded")
+    };
+    let pairs: Vec<_> = split
+        .val_pairs
+        .iter()
+        .map(|&(a, b, s)| (pos(a), pos(b), s))
+        .collect();
+    let dim = emb.len() / items.len().max(1);
+    let (_, d) = evaluate_pairs(&emb, dim, &pairs, cfg.distance, 0.0);
+    let same: Vec<bool> = pairs.iter().map(|p| p.2).collect();
+    let threshold = calibrate_threshold(&d, &same);
+    Ok((
+        VerificationMetrics::compute(&d, &same, threshold),
+        threshold,
+    ))
+}
+
+fn write_metrics(out: &Path, history: &[EpochMetrics]) -> Result<()> {
+    let mut text = String::new();
+    for m in history {
+        text.push_str(&serde_json::to_string(m)?);
+        text.push('\n');
+    }
+    write_atomic(&out.join("metrics.jsonl"), text.as_bytes())
+}
+
+fn progress_bar(len: u64, epoch: usize, epochs: usize, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "epoch {epoch}/{epochs} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ({{elapsed}}<{{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
