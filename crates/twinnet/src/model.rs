@@ -134,7 +134,11 @@ impl Manifest {
 
 /// Serialises a tower's parameters to safetensors bytes.
 pub fn tower_to_safetensors(tower: &Tower) -> Result<Vec<u8>> {
-    let mut store = SafetensorsStore::from_bytes(None).metadata("format", "twinnet");
+    // One metadata key only: the header is serialised from a hash map, and a single entry keeps
+    // the file byte-for-byte reproducible (and its hash stable) across saves.
+    let mut store = SafetensorsStore::from_bytes(None)
+        .clear_metadata()
+        .metadata("format", "pt");
     tower
         .save_into(&mut store)
         .map_err(|e| anyhow::anyhow!("cannot serialise weights: {e}"))?;

@@ -57,8 +57,10 @@ impl CnnConfig {
                     self.width, self.height, i + 1, self.kernel_size
                 );
             }
-            h = (h - self.kernel_size + 1) / 2;
-            w = (w - self.kernel_size + 1) / 2;
+            // A valid convolution, then a 2×2 max-pool that drops an odd last row/column.
+            let (conv_h, conv_w) = (h - self.kernel_size + 1, w - self.kernel_size + 1);
+            h = conv_h / 2;
+            w = conv_w / 2;
             if h == 0 || w == 0 {
                 bail!(
                     "input {}x{} shrinks to nothing after conv block {}; use a larger --image-size",

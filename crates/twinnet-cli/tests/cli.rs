@@ -1,0 +1,226 @@
+//! The `twinnet` binary end to end: train → eval → embed → verify, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample")
+}
+
+fn twinnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_twinnet"))
+        .args(args)
+        .output()
+        .expect("run twinnet")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failed command: non-zero exit, one `error:` line that mentions `needle`, no panic.
+fn assert_fails_with(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "error should mention '{needle}': {err}"
+    );
+    assert!(!err.contains("panicked"), "must not panic: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
+}
+
+fn train_small(out: &Path, extra: &[&str]) -> Output {
+    let data = sample();
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--pairs-per-epoch",
+        "1024",
+        "--val-pairs",
+        "600",
+        "--conv-channels",
+        "8,16",
+        "--hidden",
+        "32",
+        "--embedding-dim",
+        "16",
+        "--quiet",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    twinnet(&args)
+}
+
+#[test]
+fn train_eval_embed_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = train_small(&model, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["history"].as_array().unwrap().len(), 1);
+
+    let o = twinnet(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        sample().to_str().unwrap(),
+        "--pairs",
+        "400",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["auc", "eer", "accuracy", "threshold"] {
+        assert!(e[key].is_number(), "eval --json lacks {key}: {e}");
+    }
+    assert!(e["tar_at_far"]["1e-2"].is_number() && e["tar_at_far"]["1e-3"].is_number());
+    assert_eq!(e["pairs"], 400);
+    assert!(e["auc"].as_f64().unwrap() > 0.8);
+    // Same seed → same metrics.
+    let again = twinnet(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        sample().to_str().unwrap(),
+        "--pairs",
+        "400",
+        "--json",
+    ]);
+    assert_eq!(o.stdout, again.stdout);
+
+    // Write two digits as PNG files and embed / verify them.
+    let test = twinnet::data::read_idx_split(&sample(), twinnet::data::Split::Test).unwrap();
+    let a = dir.path().join("a.png");
+    let b = dir.path().join("b.png");
+    twinnet::data::save_item_png(test.item(0), test.shape, &a).unwrap();
+    twinnet::data::save_item_png(test.item(1), test.shape, &b).unwrap();
+    let o = twinnet(&[
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let emb: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(emb.as_array().unwrap().len(), 2);
+    assert_eq!(emb[0]["embedding"].as_array().unwrap().len(), 16);
+    let o = twinnet(&[
+        "verify",
+        "--model",
+        model.to_str().unwrap(),
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["distance"].as_f64().unwrap() < 1e-3);
+    assert_eq!(v["same"], true);
+    assert!(v["threshold"].is_number());
+}
+
+#[test]
+fn bad_input_fails_cleanly_and_keeps_what_was_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+
+    assert_fails_with(
+        &twinnet(&["train", "--data", "/no/such/data", "--out", out_s]),
+        "/no/such/data",
+    );
+    assert_fails_with(
+        &train_small(&out, &["--classes", "3,x"]),
+        "unknown class 'x'",
+    );
+    assert_fails_with(&train_small(&out, &["--classes", ","]), "selects no class");
+    assert_fails_with(
+        &train_small(&out, &["--classes", "4"]),
+        "at least 2 classes",
+    );
+    assert_fails_with(&train_small(&out, &["--resume"]), "no checkpoint");
+
+    // Wrong IDX magic and a truncated file name the file.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(
+        bad.join("train-images-idx3-ubyte"),
+        [0u8, 0, 8, 1, 0, 0, 0, 1, 0],
+    )
+    .unwrap();
+    std::fs::write(
+        bad.join("train-labels-idx1-ubyte"),
+        [0u8, 0, 8, 1, 0, 0, 0, 1, 0],
+    )
+    .unwrap();
+    let o = twinnet(&["train", "--data", bad.to_str().unwrap(), "--out", out_s]);
+    assert_fails_with(&o, "wrong IDX magic");
+    assert!(stderr(&o).contains("train-images-idx3-ubyte"));
+    std::fs::write(
+        bad.join("train-images-idx3-ubyte"),
+        [0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 7],
+    )
+    .unwrap();
+    assert_fails_with(
+        &twinnet(&["train", "--data", bad.to_str().unwrap(), "--out", out_s]),
+        "truncated",
+    );
+
+    // An undecodable image in a folder is named.
+    let folder = dir.path().join("folder");
+    std::fs::create_dir_all(folder.join("c")).unwrap();
+    std::fs::write(folder.join("c").join("broken.jpg"), b"not a jpeg").unwrap();
+    assert_fails_with(
+        &twinnet(&["train", "--data", folder.to_str().unwrap(), "--out", out_s]),
+        "broken.jpg",
+    );
+
+    // A trained model is not overwritten without --force, and a mismatched manifest is refused.
+    assert!(train_small(&out, &[]).status.success());
+    let before = std::fs::read(out.join("model.safetensors")).unwrap();
+    assert_fails_with(&train_small(&out, &[]), "already holds a model");
+    assert_eq!(
+        before,
+        std::fs::read(out.join("model.safetensors")).unwrap()
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let other = manifest.replace("\"kind\": \"cnn\"", "\"kind\": \"mlp\"");
+    std::fs::write(out.join("manifest.json"), other).unwrap();
+    let o = twinnet(&[
+        "eval",
+        "--model",
+        out_s,
+        "--data",
+        sample().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("manifest"), "{}", stderr(&o));
+
+    assert_fails_with(
+        &twinnet(&[
+            "eval",
+            "--model",
+            "/no/model",
+            "--data",
+            sample().to_str().unwrap(),
+        ]),
+        "/no/model",
+    );
+    assert_fails_with(
+        &twinnet(&["verify", "--model", out_s, "/no/a.png", "/no/b.png"]),
+        "manifest",
+    );
+}
