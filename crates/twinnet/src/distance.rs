@@ -41,6 +41,19 @@ impl Distance {
         }
     }
 
+    /// All pairwise distances within one batch of embeddings `[B, dim]` → `[B, B]`, the one
+    /// matrix every miner works from.
+    pub fn matrix(self, e: Tensor<2>) -> Tensor<2> {
+        match self {
+            Distance::Euclidean => squared_matrix(e).add_scalar(EPS).sqrt(),
+            Distance::SquaredEuclidean => squared_matrix(e),
+            Distance::Cosine => {
+                let n = crate::tower::l2_normalize(e);
+                n.clone().matmul(n.transpose()).neg().add_scalar(1.0)
+            }
+        }
+    }
+
     /// The same distance on plain vectors, for galleries, metrics and tests.
     pub fn between(self, a: &[f32], b: &[f32]) -> f32 {
         match self {
@@ -58,6 +71,13 @@ impl Distance {
 
 fn squared_euclidean(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
     (a - b).powi_scalar(2).sum_dim(1).squeeze_dim::<1>(1)
+}
+
+/// `‖eᵢ‖² + ‖eⱼ‖² − 2 eᵢ·eⱼ`, clamped at zero against rounding.
+fn squared_matrix(e: Tensor<2>) -> Tensor<2> {
+    let sq = e.clone().powi_scalar(2).sum_dim(1); // [B, 1]
+    let gram = e.clone().matmul(e.transpose());
+    (sq.clone() + sq.transpose() - gram.mul_scalar(2.0)).clamp_min(0.0)
 }
 
 fn sq_dist(a: &[f32], b: &[f32]) -> f32 {

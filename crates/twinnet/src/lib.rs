@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod loss;
 pub mod model;
 pub mod sampling;
+pub mod score;
 pub mod tower;
 pub mod train;
 

@@ -10,7 +10,8 @@ use crate::data::load_image_file;
 use crate::distance::Distance;
 use crate::eval::VerificationMetrics;
 use crate::fsutil::write_atomic;
-use crate::loss::LossKind;
+use crate::loss::{KochHead, LossKind};
+use crate::score::Scorer;
 use crate::tower::{Tower, TowerConfig};
 use anyhow::{bail, Context, Result};
 use burn::store::{ModuleSnapshot, SafetensorsStore};
@@ -96,6 +97,9 @@ pub struct Manifest {
     pub training: TrainingSummary,
     /// The weights file.
     pub weights: WeightsInfo,
+    /// The learned Koch head's weights file, when the model scores pairs with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<WeightsInfo>,
 }
 
 impl Manifest {
@@ -128,12 +132,16 @@ impl Manifest {
                 parameters: 0,
                 tensors: BTreeMap::new(),
             },
+            head: None,
         }
     }
 }
 
-/// Serialises a tower's parameters to safetensors bytes.
-pub fn tower_to_safetensors(tower: &Tower) -> Result<Vec<u8>> {
+/// File name of a Koch head's weights inside a model directory.
+pub const HEAD_FILE: &str = "head.safetensors";
+
+/// Serialises a module's parameters to safetensors bytes.
+pub fn tower_to_safetensors<M: ModuleSnapshot>(tower: &M) -> Result<Vec<u8>> {
     // One metadata key only: the header is serialised from a hash map, and a single entry keeps
     // the file byte-for-byte reproducible (and its hash stable) across saves.
     let mut store = SafetensorsStore::from_bytes(None)
@@ -165,19 +173,39 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+fn weights_info(file: &str, bytes: &[u8]) -> Result<WeightsInfo> {
+    let tensors = safetensors_shapes(bytes)?;
+    Ok(WeightsInfo {
+        file: file.into(),
+        sha256: sha256_hex(bytes),
+        parameters: tensors.values().map(|s| s.iter().product::<usize>()).sum(),
+        tensors,
+    })
+}
+
 /// Writes `tower` and `manifest` into `dir` (created if needed), each file atomically, and
 /// returns the manifest with its weights section filled in.
-pub fn save_model(dir: &Path, tower: &Tower, mut manifest: Manifest) -> Result<Manifest> {
+pub fn save_model(dir: &Path, tower: &Tower, manifest: Manifest) -> Result<Manifest> {
+    save_model_with_head(dir, tower, None, manifest)
+}
+
+/// Like [`save_model`], with a Koch head written beside the tower.
+pub fn save_model_with_head(
+    dir: &Path,
+    tower: &Tower,
+    head: Option<&KochHead>,
+    mut manifest: Manifest,
+) -> Result<Manifest> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create model directory {}", dir.display()))?;
     let bytes = tower_to_safetensors(tower)?;
-    let tensors = safetensors_shapes(&bytes)?;
-    manifest.weights = WeightsInfo {
-        file: WEIGHTS_FILE.into(),
-        sha256: sha256_hex(&bytes),
-        parameters: tensors.values().map(|s| s.iter().product::<usize>()).sum(),
-        tensors,
-    };
+    manifest.weights = weights_info(WEIGHTS_FILE, &bytes)?;
+    manifest.head = None;
+    if let Some(head) = head {
+        let hb = tower_to_safetensors(head)?;
+        manifest.head = Some(weights_info(HEAD_FILE, &hb)?);
+        write_atomic(&dir.join(HEAD_FILE), &hb)?;
+    }
     write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
     let json = serde_json::to_vec_pretty(&manifest)?;
     write_atomic(&dir.join(MANIFEST_FILE), &json)?;
@@ -192,6 +220,8 @@ pub struct TwinModel {
     pub tower: Tower,
     /// The device it computes on.
     pub device: Device,
+    /// How it scores a pair of embeddings.
+    pub scorer: Scorer,
     /// The directory it came from.
     pub dir: PathBuf,
 }
@@ -231,10 +261,17 @@ impl TwinModel {
             .with_context(|| format!("cannot read weights {}", weights_path.display()))?;
         let device = backend::inference_device();
         let tower = load_tower(&manifest, &bytes, &weights_path, &device)?;
+        let scorer = match &manifest.head {
+            None => Scorer::Distance(manifest.distance),
+            Some(info) => {
+                load_head(dir, info, manifest.tower.embedding_dim(), &device)?.to_scorer()
+            }
+        };
         Ok(Self {
             manifest,
             tower,
             device,
+            scorer,
             dir: dir.to_path_buf(),
         })
     }
@@ -263,10 +300,35 @@ impl TwinModel {
         Ok(self.embed_pixels(&refs))
     }
 
-    /// Distance between two embeddings under the model's distance.
+    /// Score of two embeddings (the distance, or the Koch head's dissimilarity); compare it
+    /// with the manifest's threshold.
     pub fn distance(&self, a: &[f32], b: &[f32]) -> f32 {
-        self.manifest.distance.between(a, b)
+        self.scorer.score(a, b)
     }
+}
+
+fn load_head(dir: &Path, info: &WeightsInfo, dim: usize, device: &Device) -> Result<KochHead> {
+    let path = dir.join(&info.file);
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("cannot read head weights {}", path.display()))?;
+    if info.sha256 != sha256_hex(&bytes) {
+        bail!(
+            "{} has changed since the manifest was written (SHA-256 differs)",
+            path.display()
+        );
+    }
+    let mut head = KochHead::new(dim, device);
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let result = head
+        .load_from(&mut store)
+        .map_err(|e| anyhow::anyhow!("{}: cannot load head: {e}", path.display()))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() {
+        bail!(
+            "{}: head weights do not fit an embedding of {dim}",
+            path.display()
+        );
+    }
+    Ok(head)
 }
 
 /// Builds the manifest's tower and fills it with `bytes`, checking names, shapes and hash.

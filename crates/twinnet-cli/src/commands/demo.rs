@@ -64,33 +64,15 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let train_args = super::train::Args {
-        data: format!("idx:{}", data.display()),
-        out: model_dir.clone(),
-        split: Split::Train,
-        classes: None,
-        epochs: args.epochs,
-        batch_size: 128,
-        lr: 1e-3,
-        weight_decay: 0.0,
-        optimizer: "adam".parse().map_err(anyhow::Error::msg)?,
-        loss: "contrastive".parse().map_err(anyhow::Error::msg)?,
-        margin: 1.0,
-        distance: "euclidean".parse().map_err(anyhow::Error::msg)?,
-        tower: "cnn".into(),
-        embedding_dim: 64,
-        image_size: None,
-        channels: None,
-        conv_channels: "32,64".into(),
-        hidden: "256".into(),
-        normalize: false,
-        seed: args.seed,
-        val_fraction: 0.1,
-        val_pairs: 2000,
-        pairs_per_epoch: None,
-        resume: false,
+        data: Some(format!("idx:{}", data.display())),
+        out: Some(model_dir.clone()),
+        epochs: Some(args.epochs),
+        seed: Some(args.seed),
+        val_pairs: Some(2000),
         force: true,
         json: args.json,
         quiet: args.json,
+        ..Default::default()
     };
     let report = train_with(&train_args)?;
     let spec = format!("idx:{}", data.display());

@@ -1,87 +1,120 @@
 //! `twinnet train`.
 
 use crate::output::{f4, print_json, Table};
+use anyhow::Context;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
+use twinnet::data::AugmentConfig;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, ImageShape, Split};
+use twinnet::loss::Reducer;
 use twinnet::model::MANIFEST_FILE;
+use twinnet::sampling::Miner;
 use twinnet::tower::{CnnConfig, MlpConfig, TowerConfig};
-use twinnet::train::{train, Checkpoint, OptimizerKind, TrainConfig, TrainReport};
+use twinnet::train::{train, Checkpoint, OptimizerKind, SamplerKind, TrainConfig, TrainReport};
 use twinnet::{Distance, LossKind};
 
-/// Flags of `twinnet train`.
-#[derive(clap::Args, Debug, Clone)]
+/// Flags of `twinnet train`. Recipe flags left out take their value from `--config`, then
+/// from the default shown.
+#[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
     /// Training data: an IDX folder, an image folder (one sub-folder per class) or a TSV pair
     /// list (path_a, path_b, label with 1 = same); force a format with idx:, folder:, pairs:.
     #[arg(long)]
-    pub data: String,
+    pub data: Option<String>,
     /// Output model directory (also holds metrics.jsonl and the checkpoint).
     #[arg(long)]
-    pub out: PathBuf,
-    /// IDX split to train on.
-    #[arg(long, default_value = "train")]
-    pub split: Split,
-    /// Comma-separated class names to train on (default: all).
+    pub out: Option<PathBuf>,
+    /// A TOML file with any of these flags as keys (kebab-case, e.g. `batch-size = 64`,
+    /// `miner = "batch-hard"`, an `[augment]` table); flags on the command line win.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// IDX split to train on [default: train].
+    #[arg(long)]
+    pub split: Option<Split>,
+    /// Comma-separated class names to train on [default: all].
     #[arg(long)]
     pub classes: Option<String>,
-    /// Epochs (with --resume: the total to reach).
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
-    /// Pairs (or triplets) per step.
-    #[arg(long, default_value_t = 128)]
-    pub batch_size: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f64,
-    /// Optimizer: adam or sgd (momentum 0.9).
-    #[arg(long, default_value = "adam")]
-    pub optimizer: OptimizerKind,
-    /// Loss: contrastive (pairs) or triplet.
-    #[arg(long, default_value = "contrastive")]
-    pub loss: LossKind,
-    /// Margin m of the loss.
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f32,
-    /// Distance: euclidean, squared-euclidean or cosine.
-    #[arg(long, default_value = "euclidean")]
-    pub distance: Distance,
-    /// Tower: cnn or mlp.
-    #[arg(long, default_value = "cnn")]
-    pub tower: String,
-    /// Embedding length.
-    #[arg(long, default_value_t = 64)]
-    pub embedding_dim: usize,
-    /// Input size N or WxH (image folders and pair lists are resized to it; default: the
-    /// size of the first image).
+    /// Epochs; with --resume, the total to reach [default: 8].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Pairs (or triplets) per step with --sampler pairs [default: 128].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Learning rate [default: 0.001].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// L2 weight decay [default: 0].
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Optimizer: adam or sgd (momentum 0.9) [default: adam].
+    #[arg(long)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Loss: contrastive, triplet, mnrl (in-batch negatives) or koch (learned head) [default: contrastive].
+    #[arg(long)]
+    pub loss: Option<LossKind>,
+    /// Margin m of the contrastive or triplet loss [default: 1.0].
+    #[arg(long)]
+    pub margin: Option<f32>,
+    /// Distance: euclidean, squared-euclidean or cosine [default: euclidean].
+    #[arg(long)]
+    pub distance: Option<Distance>,
+    /// Batches: pairs (balanced random pairs or triplets) or pk (P classes × K examples) [default: pairs].
+    #[arg(long)]
+    pub sampler: Option<SamplerKind>,
+    /// P: classes per P×K batch [default: 16].
+    #[arg(long)]
+    pub classes_per_batch: Option<usize>,
+    /// K: examples per class in a P×K batch [default: 8].
+    #[arg(long)]
+    pub per_class: Option<usize>,
+    /// Draw a class's examples with replacement when it has fewer than K.
+    #[arg(long)]
+    pub pk_replacement: bool,
+    /// Miner over each P×K batch: none, batch-all, batch-hard, semi-hard, hard-pairs [default: none].
+    #[arg(long)]
+    pub miner: Option<Miner>,
+    /// Reducer of per-tuple losses: mean or mean-non-zero [default: mean].
+    #[arg(long)]
+    pub reducer: Option<Reducer>,
+    /// Scale (inverse temperature) of the mnrl loss [default: 20].
+    #[arg(long)]
+    pub mnrl_scale: Option<f32>,
+    /// Augment training images on the fly (random affine, brightness/contrast; no flip).
+    #[arg(long)]
+    pub augment: bool,
+    /// Tower: cnn or mlp [default: cnn].
+    #[arg(long)]
+    pub tower: Option<String>,
+    /// Embedding length [default: 64].
+    #[arg(long)]
+    pub embedding_dim: Option<usize>,
+    /// Input size N or WxH (image folders and pair lists are resized to it) [default: the
+    /// size of the first image].
     #[arg(long)]
     pub image_size: Option<String>,
-    /// Input channels for image folders and pair lists: 1 (grayscale) or 3 (RGB); default:
-    /// from the first image.
+    /// Input channels for image folders and pair lists: 1 (grayscale) or 3 (RGB) [default:
+    /// from the first image].
     #[arg(long)]
     pub channels: Option<usize>,
-    /// Output channels of the conv blocks, comma-separated.
-    #[arg(long, default_value = "32,64")]
-    pub conv_channels: String,
-    /// Widths of the hidden fully connected layers, comma-separated (may be empty).
-    #[arg(long, default_value = "256")]
-    pub hidden: String,
+    /// Output channels of the conv blocks, comma-separated [default: 32,64].
+    #[arg(long)]
+    pub conv_channels: Option<String>,
+    /// Widths of the hidden fully connected layers, comma-separated, may be empty [default: 256].
+    #[arg(long)]
+    pub hidden: Option<String>,
     /// Scale embeddings to unit length.
     #[arg(long)]
     pub normalize: bool,
-    /// Seed of every random choice (same seed and data → same metrics).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Fraction of the training data held out for validation and threshold calibration.
-    #[arg(long, default_value_t = 0.1)]
-    pub val_fraction: f64,
-    /// Validation pairs drawn from the held-out items.
-    #[arg(long, default_value_t = 5000)]
-    pub val_pairs: usize,
-    /// Pairs per epoch (default: one per training item).
+    /// Seed of every random choice (same seed and data → same metrics) [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fraction of the training data held out for validation and threshold calibration [default: 0.1].
+    #[arg(long)]
+    pub val_fraction: Option<f64>,
+    /// Validation pairs drawn from the held-out items [default: 5000].
+    #[arg(long)]
+    pub val_pairs: Option<usize>,
+    /// Pairs (or images, for P×K) per epoch [default: one per training item].
     #[arg(long)]
     pub pairs_per_epoch: Option<usize>,
     /// Continue from the checkpoint in --out.
@@ -96,6 +129,105 @@ pub struct Args {
     /// Hide the progress bar and per-epoch lines.
     #[arg(long)]
     pub quiet: bool,
+    /// The `[augment]` table of the config file (not a flag).
+    #[arg(skip)]
+    pub file_augment: Option<AugmentConfig>,
+}
+
+/// The keys a `--config` TOML file may hold: the recipe flags, in kebab-case.
+#[derive(serde::Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    data: Option<String>,
+    out: Option<PathBuf>,
+    split: Option<String>,
+    classes: Option<String>,
+    epochs: Option<usize>,
+    batch_size: Option<usize>,
+    lr: Option<f64>,
+    weight_decay: Option<f64>,
+    optimizer: Option<String>,
+    loss: Option<String>,
+    margin: Option<f32>,
+    distance: Option<String>,
+    sampler: Option<String>,
+    classes_per_batch: Option<usize>,
+    per_class: Option<usize>,
+    pk_replacement: Option<bool>,
+    miner: Option<String>,
+    reducer: Option<String>,
+    mnrl_scale: Option<f32>,
+    augment: Option<AugmentConfig>,
+    tower: Option<String>,
+    embedding_dim: Option<usize>,
+    image_size: Option<String>,
+    channels: Option<usize>,
+    conv_channels: Option<String>,
+    hidden: Option<String>,
+    normalize: Option<bool>,
+    seed: Option<u64>,
+    val_fraction: Option<f64>,
+    val_pairs: Option<usize>,
+    pairs_per_epoch: Option<usize>,
+}
+
+fn parse_key<T: std::str::FromStr<Err = String>>(
+    key: &str,
+    v: Option<String>,
+) -> Result<Option<T>> {
+    v.map(|s| {
+        s.parse::<T>()
+            .map_err(|e| anyhow::anyhow!("config key '{key}': {e}"))
+    })
+    .transpose()
+}
+
+impl Args {
+    /// Fills every flag that was not given from the `--config` file, if any.
+    pub fn with_config_file(mut self) -> Result<Self> {
+        let Some(path) = self.config.clone() else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let f: FileConfig = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}: {}", path.display(), e.to_string().replace('\n', " "))
+        })?;
+        macro_rules! fill {
+            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = f.$field; } )* };
+        }
+        fill!(
+            data,
+            out,
+            classes,
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            margin,
+            classes_per_batch,
+            per_class,
+            mnrl_scale,
+            tower,
+            embedding_dim,
+            image_size,
+            channels,
+            conv_channels,
+            hidden,
+            seed,
+            val_fraction,
+            val_pairs,
+            pairs_per_epoch
+        );
+        macro_rules! fill_parsed {
+            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = parse_key(stringify!($field), f.$field)?; } )* };
+        }
+        fill_parsed!(split, optimizer, loss, distance, sampler, miner, reducer);
+        self.pk_replacement |= f.pk_replacement.unwrap_or(false);
+        self.normalize |= f.normalize.unwrap_or(false);
+        self.file_augment = f.augment;
+        Ok(self)
+    }
 }
 
 /// Runs `twinnet train`.
@@ -105,42 +237,70 @@ pub fn run(args: Args) -> Result<()> {
         return print_json(&report);
     }
     println!("{}", report_table(&report));
-    println!("model written to {}", args.out.display());
+    if let Some(out) = args.out.as_ref().or(report_out(&args).as_ref()) {
+        println!("model written to {}", out.display());
+    }
     Ok(())
 }
 
-/// Trains as the flags say and returns the report (used by `demo` too).
+/// Trains as the flags (and `--config`) say and returns the report (used by `demo` too).
 pub fn train_with(args: &Args) -> Result<TrainReport> {
-    guard_output(&args.out, args.resume, args.force)?;
-    let spec = DataSpec::parse(&args.data)?;
+    let args = args.clone().with_config_file()?;
+    let Some(data) = args.data.as_deref() else {
+        bail!("--data is required (on the command line or in --config)");
+    };
+    let Some(out) = args.out.as_deref() else {
+        bail!("--out is required (on the command line or in --config)");
+    };
+    guard_output(out, args.resume, args.force)?;
+    let spec = DataSpec::parse(data)?;
     let classes = args.classes.as_deref().map(parse_class_list);
-    let wanted = requested_shape(args)?;
-    let data = load_dataset(&spec, args.split, wanted, classes.as_deref())?;
-    let shape = data.shape();
-    let tower = tower_config(args, shape)?;
+    let wanted = requested_shape(&args)?;
+    let dataset = load_dataset(
+        &spec,
+        args.split.unwrap_or(Split::Train),
+        wanted,
+        classes.as_deref(),
+    )?;
+    let tower = tower_config(&args, dataset.shape())?;
+    let d = TrainConfig::default();
     let cfg = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        weight_decay: args.weight_decay,
-        optimizer: args.optimizer,
-        loss: args.loss,
-        margin: args.margin,
-        distance: args.distance,
-        seed: args.seed,
-        validation_fraction: args.val_fraction,
-        validation_pairs: args.val_pairs,
+        epochs: args.epochs.unwrap_or(d.epochs),
+        batch_size: args.batch_size.unwrap_or(d.batch_size),
+        learning_rate: args.lr.unwrap_or(d.learning_rate),
+        weight_decay: args.weight_decay.unwrap_or(d.weight_decay),
+        optimizer: args.optimizer.unwrap_or(d.optimizer),
+        loss: args.loss.unwrap_or(d.loss),
+        margin: args.margin.unwrap_or(d.margin),
+        distance: args.distance.unwrap_or(d.distance),
+        seed: args.seed.unwrap_or(d.seed),
+        validation_fraction: args.val_fraction.unwrap_or(d.validation_fraction),
+        validation_pairs: args.val_pairs.unwrap_or(d.validation_pairs),
         pairs_per_epoch: args.pairs_per_epoch,
+        sampler: args.sampler.unwrap_or(d.sampler),
+        classes_per_batch: args.classes_per_batch.unwrap_or(d.classes_per_batch),
+        per_class: args.per_class.unwrap_or(d.per_class),
+        pk_replacement: args.pk_replacement,
+        miner: args.miner.unwrap_or(d.miner),
+        reducer: args.reducer.unwrap_or(d.reducer),
+        mnrl_scale: args.mnrl_scale.unwrap_or(d.mnrl_scale),
+        augment: args
+            .file_augment
+            .or(args.augment.then(AugmentConfig::default)),
     };
     train(
-        data,
+        dataset,
         &spec.to_string(),
         tower,
         &cfg,
-        &args.out,
+        out,
         args.resume,
         !args.quiet && !args.json,
     )
+}
+
+fn report_out(args: &Args) -> Option<PathBuf> {
+    args.clone().with_config_file().ok().and_then(|a| a.out)
 }
 
 fn guard_output(out: &Path, resume: bool, force: bool) -> Result<()> {
@@ -212,22 +372,26 @@ fn parse_list(flag: &str, s: &str) -> Result<Vec<usize>> {
 }
 
 fn tower_config(args: &Args, shape: ImageShape) -> Result<TowerConfig> {
-    let hidden = parse_list("--hidden", &args.hidden)?;
-    Ok(match args.tower.as_str() {
+    let hidden = parse_list("--hidden", args.hidden.as_deref().unwrap_or("256"))?;
+    let embedding_dim = args.embedding_dim.unwrap_or(64);
+    Ok(match args.tower.as_deref().unwrap_or("cnn") {
         "cnn" => TowerConfig::Cnn(CnnConfig {
             channels: shape.channels,
             height: shape.height,
             width: shape.width,
-            conv_channels: parse_list("--conv-channels", &args.conv_channels)?,
+            conv_channels: parse_list(
+                "--conv-channels",
+                args.conv_channels.as_deref().unwrap_or("32,64"),
+            )?,
             kernel_size: 5,
             hidden,
-            embedding_dim: args.embedding_dim,
+            embedding_dim,
             normalize: args.normalize,
         }),
         "mlp" => TowerConfig::Mlp(MlpConfig {
             input_dim: shape.numel(),
             hidden,
-            embedding_dim: args.embedding_dim,
+            embedding_dim,
             normalize: args.normalize,
         }),
         other => bail!("unknown --tower '{other}' (choose one of: cnn, mlp)"),

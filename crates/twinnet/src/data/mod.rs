@@ -3,12 +3,14 @@
 //! Every reader returns pixels as `f32` in `[0, 1]`, laid out `[C, H, W]` per item, so the
 //! tower never sees file formats and a model's preprocessing is just "resize and scale".
 
+mod augment;
 mod folder;
 mod idx;
 mod image_input;
 mod pairs;
 mod spec;
 
+pub use augment::AugmentConfig;
 pub use folder::read_image_folder;
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
 pub use image_input::{load_image_file, save_item_png, ImageShape};

@@ -2,7 +2,7 @@
 
 use super::VerificationMetrics;
 use crate::batch::{to_rows, InputSpec};
-use crate::distance::Distance;
+use crate::score::Scorer;
 use crate::tower::Tower;
 use burn::tensor::Device;
 
@@ -28,17 +28,17 @@ pub fn embed_items<'a>(
     out
 }
 
-/// Distance of each pair `(a, b, _)` between rows of `embeddings` (`dim` values per row).
+/// Score (distance, or Koch dissimilarity) of each pair `(a, b, _)` between rows of `embeddings` (`dim` values per row).
 pub fn pair_distances(
     embeddings: &[f32],
     dim: usize,
     pairs: &[(usize, usize, bool)],
-    distance: Distance,
+    scorer: &Scorer,
 ) -> Vec<f32> {
     let row = |i: usize| &embeddings[i * dim..(i + 1) * dim];
     pairs
         .iter()
-        .map(|&(a, b, _)| distance.between(row(a), row(b)))
+        .map(|&(a, b, _)| scorer.score(row(a), row(b)))
         .collect()
 }
 
@@ -47,10 +47,10 @@ pub fn evaluate_pairs(
     embeddings: &[f32],
     dim: usize,
     pairs: &[(usize, usize, bool)],
-    distance: Distance,
+    scorer: &Scorer,
     threshold: f32,
 ) -> (VerificationMetrics, Vec<f32>) {
-    let d = pair_distances(embeddings, dim, pairs, distance);
+    let d = pair_distances(embeddings, dim, pairs, scorer);
     let same: Vec<bool> = pairs.iter().map(|p| p.2).collect();
     (VerificationMetrics::compute(&d, &same, threshold), d)
 }
@@ -95,12 +95,6 @@ pub fn evaluate_model(
     let pos = |i: usize| items.binary_search(&i).expect("item was embedded");
     let local: Vec<_> = pairs.iter().map(|&(a, b, s)| (pos(a), pos(b), s)).collect();
     let dim = model.manifest.tower.embedding_dim();
-    let (metrics, _) = evaluate_pairs(
-        &emb,
-        dim,
-        &local,
-        model.manifest.distance,
-        model.manifest.threshold,
-    );
+    let (metrics, _) = evaluate_pairs(&emb, dim, &local, &model.scorer, model.manifest.threshold);
     Ok(metrics)
 }

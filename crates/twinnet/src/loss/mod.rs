@@ -4,9 +4,17 @@
 //! distance, loss and reduction keeps each piece testable on hand-made numbers.
 
 mod contrastive;
+mod koch;
+mod mined;
+mod mnrl;
+mod reducer;
 mod triplet;
 
 pub use contrastive::{contrastive_loss, contrastive_target, ContrastiveLoss};
+pub use koch::{bce_with_logits, KochHead};
+pub use mined::{gather_distances, mined_loss};
+pub use mnrl::mnrl_loss;
+pub use reducer::Reducer;
 pub use triplet::{triplet_loss, TripletLoss};
 
 use serde::{Deserialize, Serialize};
@@ -22,11 +30,20 @@ pub enum LossKind {
     Contrastive,
     /// `max(0, D(a,p) − D(a,n) + margin)` on triplets.
     Triplet,
+    /// Multiple-negatives ranking (InfoNCE with in-batch negatives).
+    Mnrl,
+    /// Koch's learned head: weighted |e₁ − e₂| → sigmoid, binary cross-entropy.
+    Koch,
 }
 
 impl LossKind {
     /// All choices, for help texts and error messages.
-    pub const NAMES: [&'static str; 2] = ["contrastive", "triplet"];
+    pub const NAMES: [&'static str; 4] = ["contrastive", "triplet", "mnrl", "koch"];
+
+    /// Whether the loss consumes triplets (else pairs).
+    pub fn wants_triplets(self) -> bool {
+        self == LossKind::Triplet
+    }
 }
 
 impl FromStr for LossKind {
@@ -35,6 +52,8 @@ impl FromStr for LossKind {
         match s {
             "contrastive" => Ok(LossKind::Contrastive),
             "triplet" => Ok(LossKind::Triplet),
+            "mnrl" | "infonce" => Ok(LossKind::Mnrl),
+            "koch" => Ok(LossKind::Koch),
             other => Err(format!(
                 "unknown loss '{other}' (choose one of: {})",
                 Self::NAMES.join(", ")
@@ -48,6 +67,8 @@ impl fmt::Display for LossKind {
         f.write_str(match self {
             LossKind::Contrastive => "contrastive",
             LossKind::Triplet => "triplet",
+            LossKind::Mnrl => "mnrl",
+            LossKind::Koch => "koch",
         })
     }
 }

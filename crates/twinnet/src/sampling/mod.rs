@@ -1,8 +1,12 @@
 //! Drawing pairs and triplets from labelled items, fresh each epoch and reproducible by seed.
 
+mod miner;
 mod pairs;
+mod pk;
 
+pub use miner::{Mined, Miner};
 pub use pairs::{balanced_pairs, random_triplets, split_indices, ClassIndex};
+pub use pk::PkSampler;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

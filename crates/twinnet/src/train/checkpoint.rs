@@ -5,9 +5,11 @@
 //! and swapped in by rename, so a crash mid-write leaves the previous checkpoint intact.
 
 use super::run::EpochMetrics;
+use super::SiameseNet;
 use super::TrainConfig;
 use crate::batch::InputSpec;
-use crate::tower::{Tower, TowerConfig};
+use crate::loss::KochHead;
+use crate::tower::TowerConfig;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
@@ -43,7 +45,7 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// Writes the checkpoint under `out/checkpoint`, replacing the previous one atomically.
-    pub fn save(&self, out: &Path, tower: &Tower, optim: &ModuleOptimizer) -> Result<()> {
+    pub fn save(&self, out: &Path, tower: &SiameseNet, optim: &ModuleOptimizer) -> Result<()> {
         let dir = out.join(CHECKPOINT_DIR);
         let tmp = out.join(format!(".{CHECKPOINT_DIR}.tmp"));
         let old = out.join(format!(".{CHECKPOINT_DIR}.old"));
@@ -82,7 +84,7 @@ impl Checkpoint {
         out: &Path,
         device: &burn::tensor::Device,
         optim: ModuleOptimizer,
-    ) -> Result<(Self, Tower, ModuleOptimizer)> {
+    ) -> Result<(Self, SiameseNet, ModuleOptimizer)> {
         let Some(dir) = Self::locate(out) else {
             bail!(
                 "--resume: no checkpoint in {} (expected {}/{CHECKPOINT_DIR}/{STATE_FILE})",
@@ -98,9 +100,12 @@ impl Checkpoint {
         .with_context(|| format!("{}: invalid checkpoint state", state_path.display()))?;
         let record = ModuleRecord::load(dir.join(TOWER_FILE))
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(TOWER_FILE).display()))?;
-        let tower = state
-            .tower
-            .init(device)?
+        let fresh = SiameseNet {
+            tower: state.tower.init(device)?,
+            head: (state.config.loss == crate::loss::LossKind::Koch)
+                .then(|| KochHead::new(state.tower.embedding_dim(), device)),
+        };
+        let tower = fresh
             .try_load_record(record)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(TOWER_FILE).display()))?;
         let optim = optim

@@ -1,7 +1,9 @@
 //! The recipe of a training run.
 
+use crate::data::AugmentConfig;
 use crate::distance::Distance;
-use crate::loss::LossKind;
+use crate::loss::{LossKind, Reducer};
+use crate::sampling::Miner;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -39,8 +41,42 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
+/// How training batches are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SamplerKind {
+    /// Balanced random pairs (or random triplets), fresh every epoch.
+    #[default]
+    Pairs,
+    /// P classes × K examples per batch, for miners and in-batch losses.
+    Pk,
+}
+
+impl FromStr for SamplerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "pairs" => Ok(Self::Pairs),
+            "pk" => Ok(Self::Pk),
+            other => Err(format!(
+                "unknown sampler '{other}' (choose one of: pairs, pk)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for SamplerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Pairs => "pairs",
+            Self::Pk => "pk",
+        })
+    }
+}
+
 /// Everything about a run except the data and the tower shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     /// Passes over the training data.
     pub epochs: usize,
@@ -66,12 +102,28 @@ pub struct TrainConfig {
     pub validation_pairs: usize,
     /// Pairs per epoch; `None` means one per training item.
     pub pairs_per_epoch: Option<usize>,
+    /// How batches are drawn.
+    pub sampler: SamplerKind,
+    /// P of a P×K batch.
+    pub classes_per_batch: usize,
+    /// K of a P×K batch.
+    pub per_class: usize,
+    /// Allow drawing a class's examples with replacement when it has fewer than K.
+    pub pk_replacement: bool,
+    /// Which tuples of a P×K batch to train on.
+    pub miner: Miner,
+    /// How per-tuple losses are averaged.
+    pub reducer: Reducer,
+    /// Inverse temperature of the multiple-negatives ranking loss.
+    pub mnrl_scale: f32,
+    /// On-the-fly augmentation of training images (never of validation or evaluation).
+    pub augment: Option<AugmentConfig>,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
-            epochs: 10,
+            epochs: 8,
             batch_size: 128,
             learning_rate: 1e-3,
             weight_decay: 0.0,
@@ -83,6 +135,14 @@ impl Default for TrainConfig {
             validation_fraction: 0.1,
             validation_pairs: 5000,
             pairs_per_epoch: None,
+            sampler: SamplerKind::Pairs,
+            classes_per_batch: 16,
+            per_class: 8,
+            pk_replacement: false,
+            miner: Miner::None,
+            reducer: Reducer::Mean,
+            mnrl_scale: 20.0,
+            augment: None,
         }
     }
 }

@@ -22,6 +22,11 @@ pub(crate) struct Split {
 }
 
 impl Split {
+    /// Class of item `i` (labelled data only).
+    pub fn label(&self, i: usize) -> usize {
+        self.train_index.as_ref().map_or(0, |idx| idx.labels[i])
+    }
+
     pub fn item(&self, i: usize) -> &[f32] {
         let n = self.shape.numel();
         &self.pixels[i * n..(i + 1) * n]

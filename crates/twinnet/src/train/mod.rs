@@ -4,8 +4,11 @@
 mod checkpoint;
 mod config;
 mod data;
+mod net;
 mod run;
+mod step;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
-pub use config::{OptimizerKind, TrainConfig};
+pub use config::{OptimizerKind, SamplerKind, TrainConfig};
+pub use net::SiameseNet;
 pub use run::{train, EpochMetrics, TrainReport};

@@ -2,22 +2,25 @@
 
 use super::checkpoint::Checkpoint;
 use super::data::Split;
-use super::{OptimizerKind, TrainConfig};
+use super::net::SiameseNet;
+use super::step::{batch_loss, Batch};
+use super::{OptimizerKind, SamplerKind, TrainConfig};
 use crate::backend;
 use crate::batch::InputSpec;
 use crate::data::Dataset;
 use crate::eval::{calibrate_threshold, embed_items, evaluate_pairs, VerificationMetrics};
 use crate::fsutil::write_atomic;
-use crate::loss::{contrastive_target, ContrastiveLoss, LossKind, TripletLoss};
-use crate::model::{save_model, Manifest, TrainingSummary};
-use crate::sampling::{balanced_pairs, random_triplets, rng_for, stream};
-use crate::tower::{Tower, TowerConfig};
+use crate::loss::{KochHead, LossKind};
+use crate::model::{save_model_with_head, Manifest, TrainingSummary};
+use crate::sampling::{balanced_pairs, random_triplets, rng_for, stream, Miner, PkSampler};
+use crate::score::Scorer;
+use crate::tower::TowerConfig;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -43,6 +46,12 @@ pub struct EpochMetrics {
     pub pairs_per_s: f64,
     /// Wall time of the epoch in seconds (training and validation).
     pub seconds: f64,
+    /// Tuples the loss saw (mined tuples for P×K batches; pairs or triplets otherwise).
+    #[serde(default)]
+    pub tuples: usize,
+    /// Batches in which the miner found nothing to learn from (skipped).
+    #[serde(default)]
+    pub empty_batches: usize,
 }
 
 /// What a finished run reports.
@@ -71,9 +80,7 @@ pub fn train(
     if cfg.epochs == 0 || cfg.batch_size == 0 {
         bail!("--epochs and --batch-size must be at least 1");
     }
-    if matches!(data, Dataset::Pairs(_)) && cfg.loss == LossKind::Triplet {
-        bail!("the triplet loss needs class labels; train it on an IDX or image-folder dataset, not a pair list");
-    }
+    check_recipe(cfg, matches!(data, Dataset::Pairs(_)))?;
     let classes = data.class_names();
     let shape = data.shape();
     let [c, h, w] = tower_cfg.input_shape();
@@ -111,8 +118,16 @@ pub fn train(
             classes: classes.clone(),
             history: Vec::new(),
         };
-        (state, tower_cfg.init(&device)?, fresh_optim)
+        let net = SiameseNet {
+            tower: tower_cfg.init(&device)?,
+            head: (cfg.loss == LossKind::Koch)
+                .then(|| KochHead::new(tower_cfg.embedding_dim(), &device)),
+        };
+        (state, net, fresh_optim)
     };
+    if let (SamplerKind::Pk, Some(index)) = (cfg.sampler, &split.train_index) {
+        pk_sampler(cfg).check(index, &classes)?;
+    }
     let resumed_from = state.epoch;
     if resume && resumed_from >= cfg.epochs {
         tracing::info!("checkpoint already has {resumed_from} epochs; writing the model");
@@ -121,7 +136,7 @@ pub fn train(
 
     for epoch in resumed_from + 1..=cfg.epochs {
         let started = Instant::now();
-        let (new_tower, loss, seen) = train_epoch(
+        let (new_tower, stats) = train_epoch(
             tower,
             &mut optim,
             &split,
@@ -132,17 +147,28 @@ pub fn train(
             show_progress,
         )?;
         tower = new_tower;
+        if stats.tuples == 0 {
+            bail!("epoch {epoch}: the {} miner found no tuples in any batch; nothing was learned (try another --miner or larger batches)", cfg.miner);
+        }
+        if stats.empty_batches > 0 && show_progress {
+            eprintln!(
+                "epoch {epoch}: the miner found no tuples in {} batches (skipped)",
+                stats.empty_batches
+            );
+        }
         let train_secs = started.elapsed().as_secs_f64();
         let (val, threshold) = validate(&tower, &split, &input, cfg)?;
         let metrics = EpochMetrics {
             epoch,
-            train_loss: loss,
+            train_loss: stats.loss,
             val_auc: val.auc,
             val_eer: val.eer,
             val_accuracy: val.accuracy,
             val_threshold: threshold,
-            pairs_per_s: seen as f64 / train_secs.max(1e-9),
+            pairs_per_s: stats.seen as f64 / train_secs.max(1e-9),
             seconds: started.elapsed().as_secs_f64(),
+            tuples: stats.tuples,
+            empty_batches: stats.empty_batches,
         };
         if show_progress {
             eprintln!(
@@ -191,7 +217,8 @@ pub fn train(
         threshold,
         summary,
     );
-    let manifest = save_model(out, &tower.valid(), manifest)?;
+    let net = tower.valid();
+    let manifest = save_model_with_head(out, &net.tower, net.head.as_ref(), manifest)?;
     Ok(TrainReport {
         history: state.history,
         manifest,
@@ -236,9 +263,86 @@ fn check_resumable(
     Ok(())
 }
 
+/// Refuses recipes whose pieces do not fit together, naming the valid choices.
+fn check_recipe(cfg: &TrainConfig, pair_list: bool) -> Result<()> {
+    let pk = cfg.sampler == SamplerKind::Pk;
+    if pair_list && (cfg.loss == LossKind::Triplet || pk || cfg.loss == LossKind::Mnrl) {
+        bail!("--loss {} / --sampler {} need class labels; use an IDX or image-folder dataset, not a pair list", cfg.loss, cfg.sampler);
+    }
+    if cfg.miner != Miner::None && !pk {
+        bail!("--miner {} works on P×K batches; add --sampler pk (with --classes-per-batch and --per-class)", cfg.miner);
+    }
+    if cfg.loss == LossKind::Mnrl && !pk {
+        bail!("--loss mnrl uses in-batch negatives; add --sampler pk with --per-class 2 or more");
+    }
+    if pk && cfg.per_class < 2 {
+        bail!(
+            "--per-class {} gives no positives in a P×K batch; the miners and losses need K ≥ 2",
+            cfg.per_class
+        );
+    }
+    if pk {
+        let wants_triplets = cfg.loss.wants_triplets();
+        cfg.miner.check(wants_triplets)?;
+        if cfg.loss == LossKind::Mnrl && cfg.miner != Miner::None {
+            bail!("--loss mnrl does its own in-batch mining; use --miner none");
+        }
+    }
+    Ok(())
+}
+
+fn pk_sampler(cfg: &TrainConfig) -> PkSampler {
+    PkSampler {
+        classes_per_batch: cfg.classes_per_batch,
+        per_class: cfg.per_class,
+        replacement: cfg.pk_replacement,
+    }
+}
+
+struct EpochStats {
+    loss: f64,
+    seen: usize,
+    tuples: usize,
+    empty_batches: usize,
+}
+
+/// The batches of one epoch, drawn from the epoch's own random stream.
+fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<Batch>> {
+    let mut rng = rng_for(cfg.seed, stream::TRAIN, epoch as u64);
+    let per_epoch = cfg.pairs_per_epoch.unwrap_or(split.train_items.len());
+    let tuples: Vec<(Vec<usize>, bool)> = match (&split.train_index, cfg.sampler, cfg.loss) {
+        (Some(index), SamplerKind::Pk, _) => {
+            let pk = pk_sampler(cfg);
+            let n = (per_epoch / pk.batch_size()).max(1);
+            return Ok(pk
+                .batches(index, n, &mut rng)
+                .into_iter()
+                .map(Batch::Pk)
+                .collect());
+        }
+        (Some(index), _, LossKind::Triplet) => random_triplets(index, per_epoch, &mut rng)?
+            .into_iter()
+            .map(|(a, p, n)| (vec![a, p, n], true))
+            .collect(),
+        (Some(index), _, _) => balanced_pairs(index, per_epoch, &mut rng)?
+            .into_iter()
+            .map(|(a, b, s)| (vec![a, b], s))
+            .collect(),
+        (None, _, _) => {
+            let mut pairs = split.train_pairs.clone();
+            pairs.shuffle(&mut rng_for(cfg.seed, stream::SHUFFLE, epoch as u64));
+            pairs.into_iter().map(|(a, b, s)| (vec![a, b], s)).collect()
+        }
+    };
+    Ok(tuples
+        .chunks(cfg.batch_size)
+        .map(|c| Batch::Tuples(c.to_vec()))
+        .collect())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn train_epoch(
-    mut tower: Tower,
+    mut net: SiameseNet,
     optim: &mut ModuleOptimizer,
     split: &Split,
     input: &InputSpec,
@@ -246,101 +350,81 @@ fn train_epoch(
     epoch: usize,
     device: &Device,
     show_progress: bool,
-) -> Result<(Tower, f64, usize)> {
-    let mut rng = rng_for(cfg.seed, stream::TRAIN, epoch as u64);
-    let per_epoch = cfg.pairs_per_epoch.unwrap_or(split.train_items.len());
-    // Each tuple is a list of item indices plus, for pairs, the `same` flag.
-    let tuples: Vec<(Vec<usize>, bool)> = match (&split.train_index, cfg.loss) {
-        (Some(index), LossKind::Contrastive) => balanced_pairs(index, per_epoch, &mut rng)?
-            .into_iter()
-            .map(|(a, b, s)| (vec![a, b], s))
-            .collect(),
-        (Some(index), LossKind::Triplet) => random_triplets(index, per_epoch, &mut rng)?
-            .into_iter()
-            .map(|(a, p, n)| (vec![a, p, n], true))
-            .collect(),
-        (None, _) => {
-            let mut pairs = split.train_pairs.clone();
-            pairs.shuffle(&mut rng_for(cfg.seed, stream::SHUFFLE, epoch as u64));
-            pairs.into_iter().map(|(a, b, s)| (vec![a, b], s)).collect()
-        }
-    };
-    let bar = progress_bar(tuples.len() as u64, epoch, cfg.epochs, show_progress);
+) -> Result<(SiameseNet, EpochStats)> {
+    let batches = epoch_batches(split, cfg, epoch)?;
+    let total: usize = batches.iter().map(Batch::len).sum();
+    let bar = progress_bar(total as u64, epoch, cfg.epochs, show_progress);
     let started = Instant::now();
-    let (mut loss_sum, mut steps, mut seen) = (0.0f64, 0usize, 0usize);
-    for batch in tuples.chunks(cfg.batch_size) {
-        let loss = batch_loss(&tower, batch, split, input, cfg, device);
+    let mut stats = EpochStats {
+        loss: 0.0,
+        seen: 0,
+        tuples: 0,
+        empty_batches: 0,
+    };
+    let mut steps = 0usize;
+    for (k, batch) in batches.iter().enumerate() {
+        bar.inc(batch.len() as u64);
+        stats.seen += batch.len();
+        let Some((loss, tuples)) = batch_loss(
+            &net,
+            batch,
+            split,
+            input,
+            cfg,
+            device,
+            (epoch as u64, k as u64),
+        ) else {
+            stats.empty_batches += 1;
+            continue;
+        };
         let value: f32 = loss.clone().into_scalar();
         if !value.is_finite() {
             bar.abandon();
             bail!(
                 "loss became {value} at epoch {epoch}, step {}; stopped (the last good checkpoint is kept). Try a lower --lr",
-                steps + 1
+                k + 1
             );
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &tower);
-        tower = optim.step(cfg.learning_rate, tower, grads);
-        loss_sum += value as f64;
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(cfg.learning_rate, net, grads);
+        stats.loss += value as f64;
+        stats.tuples += tuples;
         steps += 1;
-        seen += batch.len();
-        bar.inc(batch.len() as u64);
         bar.set_message(format!(
-            "loss {:.4}  {:.0} pairs/s",
-            loss_sum / steps as f64,
-            seen as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            "loss {:.4}  {:.0} {}/s",
+            stats.loss / steps as f64,
+            stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            if cfg.sampler == SamplerKind::Pk {
+                "images"
+            } else {
+                "pairs"
+            }
         ));
     }
     bar.finish_and_clear();
-    Ok((tower, loss_sum / steps.max(1) as f64, seen))
-}
-
-/// The loss of one batch: every input of every tuple goes through the one tower in a single
-/// batched forward pass.
-fn batch_loss(
-    tower: &Tower,
-    batch: &[(Vec<usize>, bool)],
-    split: &Split,
-    input: &InputSpec,
-    cfg: &TrainConfig,
-    device: &Device,
-) -> Tensor<1> {
-    let slot = |k: usize| -> Vec<&[f32]> { batch.iter().map(|(t, _)| split.item(t[k])).collect() };
-    match cfg.loss {
-        LossKind::Contrastive => {
-            let (ea, eb) =
-                tower.embed_pair(input.batch(&slot(0), device), input.batch(&slot(1), device));
-            let target: Vec<f32> = batch.iter().map(|(_, s)| contrastive_target(*s)).collect();
-            let target = Tensor::from_data(TensorData::new(target, [batch.len()]), device);
-            ContrastiveLoss { margin: cfg.margin }.forward(cfg.distance.pairwise(ea, eb), target)
-        }
-        LossKind::Triplet => {
-            let (ea, ep, en) = tower.embed_triplet(
-                input.batch(&slot(0), device),
-                input.batch(&slot(1), device),
-                input.batch(&slot(2), device),
-            );
-            let d_ap = cfg.distance.pairwise(ea.clone(), ep);
-            let d_an = cfg.distance.pairwise(ea, en);
-            TripletLoss { margin: cfg.margin }.forward(d_ap, d_an)
-        }
-    }
+    stats.loss /= steps.max(1) as f64;
+    Ok((net, stats))
 }
 
 /// Validation metrics and the threshold calibrated on the validation pairs.
 fn validate(
-    tower: &Tower,
+    net: &SiameseNet,
     split: &Split,
     input: &InputSpec,
     cfg: &TrainConfig,
 ) -> Result<(VerificationMetrics, f32)> {
-    let infer = tower.valid();
+    let infer = net.valid();
+    let scorer = match &infer.head {
+        Some(head) => head.to_scorer(),
+        None => Scorer::Distance(cfg.distance),
+    };
     let device = backend::inference_device();
     // Embed each item used by a validation pair once.
     let mut items: Vec<usize> = split.val_pairs.iter().flat_map(|p| [p.0, p.1]).collect();
     items.sort_unstable();
     items.dedup();
     let emb = embed_items(
-        &infer,
+        &infer.tower,
         input,
         &device,
         items.len(),
@@ -358,7 +442,7 @@ fn validate(
         .map(|&(a, b, s)| (pos(a), pos(b), s))
         .collect();
     let dim = emb.len() / items.len().max(1);
-    let (_, d) = evaluate_pairs(&emb, dim, &pairs, cfg.distance, 0.0);
+    let (_, d) = evaluate_pairs(&emb, dim, &pairs, &scorer, 0.0);
     let same: Vec<bool> = pairs.iter().map(|p| p.2).collect();
     let threshold = calibrate_threshold(&d, &same);
     Ok((
