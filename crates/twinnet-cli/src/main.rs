@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a Siamese network and write a model directory.
-    Train(commands::train::Args),
+    Train(Box<commands::train::Args>),
     /// Evaluate a model on seeded, balanced verification pairs.
     Eval(commands::eval::Args),
     /// Print one embedding per input image.
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => commands::train::run(a),
+        Command::Train(a) => commands::train::run(*a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Embed(a) => commands::embed::run(a),
         Command::Verify(a) => commands::verify::run(a),
