@@ -31,6 +31,10 @@ enum Command {
     Embed(commands::embed::Args),
     /// Decide whether two images show the same class.
     Verify(commands::verify::Args),
+    /// N-way K-shot accuracy on classes the model did not train on.
+    Oneshot(commands::oneshot::Args),
+    /// Draw the ROC, distance histograms, an embedding map and training curves (PNG + SVG).
+    Plot(commands::plot::Args),
     /// Train, evaluate and verify on the bundled MNIST sample (a few minutes on 2 cores).
     Demo(commands::demo::Args),
     /// Fetch datasets.
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Command::Embed(a) => commands::embed::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Demo(a) => commands::demo::run(a),
+        Command::Oneshot(a) => commands::oneshot::run(a),
+        Command::Plot(a) => commands::plot::run(a),
         Command::Data(a) => commands::data::run(a),
     };
     match result {

@@ -290,6 +290,18 @@ impl TwinModel {
         out
     }
 
+    /// Embeds `n` items (each `[C, H, W]` at the model's shape) in batches; `n · dim` values.
+    pub fn embed_all<'a>(&self, n: usize, item: impl Fn(usize) -> &'a [f32]) -> Vec<f32> {
+        crate::eval::embed_items(
+            &self.tower,
+            &self.manifest.input,
+            &self.device,
+            n,
+            item,
+            512,
+        )
+    }
+
     /// Decodes, converts and resizes image files as the model expects, then embeds them.
     pub fn embed_files(&self, paths: &[PathBuf]) -> Result<Vec<Vec<f32>>> {
         let pixels: Vec<Vec<f32>> = paths

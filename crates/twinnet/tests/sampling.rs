@@ -60,3 +60,123 @@ fn split_is_disjoint_and_seeded() {
     assert!(val.iter().all(|v| !train.contains(v)));
     assert_eq!((train, val), split_indices(100, 0.1, &mut rng_for(5, 1, 0)));
 }
+
+#[test]
+fn pk_batches_hold_p_classes_of_k_items() {
+    use twinnet::sampling::PkSampler;
+    let labels: Vec<usize> = (0..200).map(|i| i % 10).collect();
+    let index = ClassIndex::new(&labels, 10);
+    let pk = PkSampler {
+        classes_per_batch: 4,
+        per_class: 3,
+        replacement: false,
+    };
+    let names: Vec<String> = (0..10).map(|c| c.to_string()).collect();
+    pk.check(&index, &names).unwrap();
+    let batches = pk.batches(&index, 20, &mut rng_for(3, 0, 0));
+    assert_eq!(batches.len(), 20);
+    for b in &batches {
+        assert_eq!(b.len(), 12);
+        let classes: Vec<usize> = b.chunks(3).map(|c| labels[c[0]]).collect();
+        for (chunk, &c) in b.chunks(3).zip(&classes) {
+            assert!(
+                chunk.iter().all(|&i| labels[i] == c),
+                "K consecutive items share a class"
+            );
+            let mut uniq = chunk.to_vec();
+            uniq.dedup();
+            assert_eq!(uniq.len(), 3, "no repeats without replacement");
+        }
+        let mut distinct = classes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4, "P distinct classes");
+    }
+    assert_eq!(
+        batches,
+        pk.batches(&index, 20, &mut rng_for(3, 0, 0)),
+        "seeded"
+    );
+}
+
+#[test]
+fn pk_errors_name_the_short_class() {
+    use twinnet::sampling::PkSampler;
+    let labels = vec![0, 0, 0, 1, 1, 2, 2, 2];
+    let index = ClassIndex::new(&labels, 3);
+    let names = vec!["cat".to_string(), "dog".to_string(), "eel".to_string()];
+    let pk = PkSampler {
+        classes_per_batch: 2,
+        per_class: 3,
+        replacement: false,
+    };
+    let err = pk.check(&index, &names).unwrap_err().to_string();
+    assert!(
+        err.contains("'dog'") && err.contains("2 training examples"),
+        "{err}"
+    );
+    let with = PkSampler {
+        replacement: true,
+        ..pk
+    };
+    with.check(&index, &names).unwrap();
+    let b = with.batches(&index, 5, &mut rng_for(0, 0, 0));
+    assert!(b.iter().all(|b| b.len() == 6));
+    let too_many = PkSampler {
+        classes_per_batch: 4,
+        per_class: 1,
+        replacement: false,
+    };
+    assert!(too_many
+        .check(&index, &names)
+        .unwrap_err()
+        .to_string()
+        .contains("only 3 classes"));
+}
+
+#[test]
+fn augmentation_is_seeded_and_identity_when_ranges_are_zero() {
+    use twinnet::data::{AugmentConfig, ImageShape};
+    let shape = ImageShape {
+        channels: 1,
+        height: 8,
+        width: 8,
+    };
+    let img: Vec<f32> = (0..64).map(|i| (i % 7) as f32 / 7.0).collect();
+    let none = AugmentConfig {
+        shift: 0.0,
+        rotate_deg: 0.0,
+        scale: 0.0,
+        shear_deg: 0.0,
+        hflip: false,
+        brightness: 0.0,
+        contrast: 0.0,
+    };
+    let out = none.apply(&img, shape, &mut rng_for(0, 0, 0));
+    for (a, b) in img.iter().zip(&out) {
+        assert!((a - b).abs() < 1e-5);
+    }
+    let aug = AugmentConfig::default();
+    let a = aug.apply(&img, shape, &mut rng_for(1, 0, 0));
+    assert_eq!(a, aug.apply(&img, shape, &mut rng_for(1, 0, 0)));
+    assert_ne!(a, img);
+    assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+    // A pure horizontal flip mirrors each row.
+    let flip = AugmentConfig {
+        hflip: true,
+        ..none
+    };
+    let mut flipped = None;
+    for s in 0..8 {
+        let f = flip.apply(&img, shape, &mut rng_for(s, 0, 0));
+        if f != img {
+            flipped = Some(f);
+        }
+    }
+    let f = flipped.expect("a flip happens with probability ½");
+    for y in 0..8 {
+        for x in 0..8 {
+            assert!((f[y * 8 + x] - img[y * 8 + 7 - x]).abs() < 1e-5);
+        }
+    }
+}

@@ -5,8 +5,9 @@ use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use twinnet::data::Dataset;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Split};
-use twinnet::eval::evaluate_model;
+use twinnet::eval::{evaluate_model, retrieval, RetrievalMetrics};
 use twinnet::model::TwinModel;
 
 /// Flags of `twinnet eval`.
@@ -30,6 +31,16 @@ pub struct Args {
     /// Seed of the pair draw (same seed → same pairs).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Image folders: how many folder levels down the classes sit.
+    #[arg(long, default_value_t = 1)]
+    pub class_depth: usize,
+    /// Also compute retrieval metrics (precision@1, recall@1/5/10, MAP@R), every item as a
+    /// query against all the others.
+    #[arg(long)]
+    pub retrieval: bool,
+    /// Also write the pictures (ROC, histograms, embedding map, training curves) to this folder.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -60,22 +71,45 @@ pub struct EvalOutput {
     pub classes: Vec<String>,
     /// Seed of the pair draw.
     pub seed: u64,
+    /// Retrieval metrics, with `--retrieval`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<RetrievalMetrics>,
 }
 
 /// Runs `twinnet eval`.
 pub fn run(args: Args) -> Result<()> {
-    let out = evaluate(
+    let out = evaluate_at_depth(
         &args.model,
         &args.data,
         args.split,
         args.classes.as_deref(),
         args.pairs,
         args.seed,
+        args.class_depth,
+        args.retrieval,
     )?;
+    if let Some(dir) = &args.plots {
+        let files = super::plot::make_plots(
+            &args.model,
+            &args.data,
+            args.split,
+            args.classes.as_deref(),
+            args.pairs,
+            2000,
+            args.seed,
+            dir,
+        )?;
+        if !args.json {
+            println!("{} pictures written to {}", files.len(), dir.display());
+        }
+    }
     if args.json {
         return print_json(&out);
     }
     println!("{}", eval_table(&out));
+    if let Some(r) = &out.retrieval {
+        println!("\n{}", retrieval_table(r));
+    }
     Ok(())
 }
 
@@ -88,8 +122,24 @@ pub fn evaluate(
     pairs: usize,
     seed: u64,
 ) -> Result<EvalOutput> {
+    evaluate_at_depth(model_dir, data, split, classes, pairs, seed, 1, false)
+}
+
+/// [`evaluate`] with a folder class depth and optional retrieval metrics.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_at_depth(
+    model_dir: &Path,
+    data: &str,
+    split: Split,
+    classes: Option<&str>,
+    pairs: usize,
+    seed: u64,
+    class_depth: usize,
+    with_retrieval: bool,
+) -> Result<EvalOutput> {
     let model = TwinModel::load(model_dir)?;
-    let spec = DataSpec::parse(data)?;
+    let mut spec = DataSpec::parse(data)?;
+    spec.class_depth = class_depth;
     let classes = classes.map(parse_class_list);
     let data_set = load_dataset(
         &spec,
@@ -98,6 +148,21 @@ pub fn evaluate(
         classes.as_deref(),
     )?;
     let m = evaluate_model(&model, &data_set, pairs, seed)?;
+    let retrieval_metrics = match (&data_set, with_retrieval) {
+        (Dataset::Labeled(d), true) => {
+            let emb = model.embed_all(d.len(), |i| d.item(i));
+            Some(retrieval(
+                &emb,
+                model.manifest.tower.embedding_dim(),
+                &d.labels,
+                &model.scorer,
+            ))
+        }
+        (Dataset::Pairs(_), true) => {
+            anyhow::bail!("--retrieval needs class labels, not a pair list")
+        }
+        _ => None,
+    };
     Ok(EvalOutput {
         auc: m.auc,
         eer: m.eer,
@@ -113,6 +178,7 @@ pub fn evaluate(
         data: spec.to_string(),
         classes: classes.unwrap_or_default(),
         seed,
+        retrieval: retrieval_metrics,
     })
 }
 
@@ -133,5 +199,17 @@ pub fn eval_table(out: &EvalOutput) -> String {
         format!("{:.4}", out.threshold),
     ]);
     t.row(vec!["accuracy".into(), f4(out.accuracy)]);
+    t.render()
+}
+
+/// Retrieval metrics as a table.
+pub fn retrieval_table(r: &RetrievalMetrics) -> String {
+    let mut t = Table::new(&["retrieval", "value"]);
+    t.row(vec!["queries".into(), r.queries.to_string()]);
+    t.row(vec!["precision@1".into(), f4(r.precision_at_1)]);
+    for (k, v) in &r.recall_at_k {
+        t.row(vec![format!("recall@{k}"), f4(*v)]);
+    }
+    t.row(vec!["MAP@R".into(), f4(r.map_at_r)]);
     t.render()
 }

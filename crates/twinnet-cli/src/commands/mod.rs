@@ -4,5 +4,7 @@ pub mod data;
 pub mod demo;
 pub mod embed;
 pub mod eval;
+pub mod oneshot;
+pub mod plot;
 pub mod train;
 pub mod verify;

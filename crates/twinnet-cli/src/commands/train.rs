@@ -34,6 +34,10 @@ pub struct Args {
     /// Comma-separated class names to train on [default: all].
     #[arg(long)]
     pub classes: Option<String>,
+    /// Image folders: how many folder levels down the classes sit, e.g. 2 for
+    /// `alphabet/character/*.png`; class names are the relative paths [default: 1].
+    #[arg(long)]
+    pub class_depth: Option<usize>,
     /// Epochs; with --resume, the total to reach [default: 8].
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -142,6 +146,7 @@ struct FileConfig {
     out: Option<PathBuf>,
     split: Option<String>,
     classes: Option<String>,
+    class_depth: Option<usize>,
     epochs: Option<usize>,
     batch_size: Option<usize>,
     lr: Option<f64>,
@@ -200,6 +205,7 @@ impl Args {
             data,
             out,
             classes,
+            class_depth,
             epochs,
             batch_size,
             lr,
@@ -253,7 +259,8 @@ pub fn train_with(args: &Args) -> Result<TrainReport> {
         bail!("--out is required (on the command line or in --config)");
     };
     guard_output(out, args.resume, args.force)?;
-    let spec = DataSpec::parse(data)?;
+    let mut spec = DataSpec::parse(data)?;
+    spec.class_depth = args.class_depth.unwrap_or(1);
     let classes = args.classes.as_deref().map(parse_class_list);
     let wanted = requested_shape(&args)?;
     let dataset = load_dataset(

@@ -13,16 +13,42 @@ const EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "pgm", "ppm", "pnm", "bmp",
 /// order. Images are converted and resized to `shape`; without one, the first image's size and
 /// colour (grayscale → 1 channel, else 3) set it.
 pub fn read_image_folder(root: &Path, shape: Option<ImageShape>) -> Result<LabeledImages> {
-    let mut classes: Vec<(String, PathBuf)> = fs::read_dir(root)
-        .with_context(|| format!("cannot read image folder {}", root.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .collect();
+    read_image_folder_at_depth(root, shape, 1)
+}
+
+/// Like [`read_image_folder`], with classes `depth` levels down: at depth 2,
+/// `root/alphabet/character/*.png` (Omniglot's layout) gives classes named `alphabet/character`.
+pub fn read_image_folder_at_depth(
+    root: &Path,
+    shape: Option<ImageShape>,
+    depth: usize,
+) -> Result<LabeledImages> {
+    if depth == 0 {
+        bail!("--class-depth must be at least 1");
+    }
+    let mut classes: Vec<(String, PathBuf)> = vec![(String::new(), root.to_path_buf())];
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for (name, dir) in &classes {
+            let entries = fs::read_dir(dir)
+                .with_context(|| format!("cannot read image folder {}", dir.display()))?;
+            for e in entries.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()) {
+                let part = e.file_name().to_string_lossy().into_owned();
+                let full = if name.is_empty() {
+                    part
+                } else {
+                    format!("{name}/{part}")
+                };
+                next.push((full, e.path()));
+            }
+        }
+        classes = next;
+    }
     classes.sort();
     if classes.is_empty() {
+        let pattern = vec!["<class>"; depth].join("/");
         bail!(
-            "{} has no class sub-folders (expected {}/<class>/<image>)",
+            "{} has no class folders at depth {depth} (expected {}/{pattern}/<image>)",
             root.display(),
             root.display()
         );

@@ -11,7 +11,7 @@ mod pairs;
 mod spec;
 
 pub use augment::AugmentConfig;
-pub use folder::read_image_folder;
+pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
 pub use image_input::{load_image_file, save_item_png, ImageShape};
 pub use pairs::{read_pair_list, PairList};
@@ -74,7 +74,11 @@ pub fn load_dataset(
             }
             Dataset::Labeled(d)
         }
-        DataFormat::Folder => Dataset::Labeled(read_image_folder(&spec.path, shape)?),
+        DataFormat::Folder => Dataset::Labeled(read_image_folder_at_depth(
+            &spec.path,
+            shape,
+            spec.class_depth,
+        )?),
         DataFormat::Pairs => {
             if classes.is_some() {
                 bail!(

@@ -22,6 +22,8 @@ pub struct DataSpec {
     pub format: DataFormat,
     /// The path it points at.
     pub path: PathBuf,
+    /// For image folders: how many folder levels down the classes sit (1: `root/<class>/`).
+    pub class_depth: usize,
 }
 
 impl DataSpec {
@@ -41,7 +43,11 @@ impl DataSpec {
             Some(f) => f,
             None => detect(&path)?,
         };
-        Ok(Self { format, path })
+        Ok(Self {
+            format,
+            path,
+            class_depth: 1,
+        })
     }
 }
 

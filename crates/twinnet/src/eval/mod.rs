@@ -1,7 +1,14 @@
 //! Evaluation: how well distances separate same from different.
 
+mod oneshot;
+pub mod plots;
+mod retrieval;
 mod roc;
 mod verification;
 
+pub use oneshot::{one_shot, OneShotResult, ShotRule};
+pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{accuracy_at, calibrate_threshold, roc_curve, RocPoint, VerificationMetrics};
-pub use verification::{embed_items, evaluate_model, evaluate_pairs, pair_distances};
+pub use verification::{
+    embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
+};

@@ -64,6 +64,16 @@ pub fn evaluate_model(
     n_pairs: usize,
     seed: u64,
 ) -> anyhow::Result<VerificationMetrics> {
+    Ok(evaluate_model_scores(model, data, n_pairs, seed)?.0)
+}
+
+/// [`evaluate_model`], also returning each pair's score and label (for plots).
+pub fn evaluate_model_scores(
+    model: &crate::model::TwinModel,
+    data: &crate::data::Dataset,
+    n_pairs: usize,
+    seed: u64,
+) -> anyhow::Result<(VerificationMetrics, Vec<f32>, Vec<bool>)> {
     use crate::data::Dataset;
     use crate::sampling::{balanced_pairs, rng_for, stream, ClassIndex};
     let pairs = match data {
@@ -95,6 +105,7 @@ pub fn evaluate_model(
     let pos = |i: usize| items.binary_search(&i).expect("item was embedded");
     let local: Vec<_> = pairs.iter().map(|&(a, b, s)| (pos(a), pos(b), s)).collect();
     let dim = model.manifest.tower.embedding_dim();
-    let (metrics, _) = evaluate_pairs(&emb, dim, &local, &model.scorer, model.manifest.threshold);
-    Ok(metrics)
+    let (metrics, scores) =
+        evaluate_pairs(&emb, dim, &local, &model.scorer, model.manifest.threshold);
+    Ok((metrics, scores, local.iter().map(|p| p.2).collect()))
 }

@@ -1,0 +1,136 @@
+//! N-way K-shot evaluation on classes the model has (ideally) never seen — Koch et al.'s
+//! protocol. Items are embedded once; each episode is then index look-ups and distances.
+
+use crate::sampling::{rng_for, stream};
+use crate::score::Scorer;
+use anyhow::{bail, Result};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// How a query is matched against K supports per class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShotRule {
+    /// The class whose supports have the smallest mean distance to the query.
+    #[default]
+    MeanDistance,
+    /// The class whose mean embedding (prototype) is nearest (Snell et al.'s prototypes).
+    Prototype,
+}
+
+/// An episode set's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneShotResult {
+    /// N.
+    pub ways: usize,
+    /// K.
+    pub shots: usize,
+    /// Episodes run.
+    pub episodes: usize,
+    /// Fraction of episodes whose query was assigned its own class.
+    pub accuracy: f64,
+    /// Half-width of the 95 % confidence interval of the accuracy (normal approximation).
+    pub ci95: f64,
+    /// Accuracy of guessing: 1 / N.
+    pub chance: f64,
+    /// Matching rule.
+    pub rule: ShotRule,
+}
+
+/// Runs `episodes` seeded N-way K-shot episodes over embeddings `emb` (`dim` per item) with
+/// class `labels`. A class takes part only if it has at least K + 1 items (K supports and a
+/// query that is never one of them).
+#[allow(clippy::too_many_arguments)]
+pub fn one_shot(
+    emb: &[f32],
+    dim: usize,
+    labels: &[usize],
+    class_names: &[String],
+    ways: usize,
+    shots: usize,
+    episodes: usize,
+    seed: u64,
+    scorer: &Scorer,
+    rule: ShotRule,
+) -> Result<OneShotResult> {
+    if ways < 2 || shots < 1 || episodes < 1 {
+        bail!("--ways must be at least 2, --shots and --episodes at least 1");
+    }
+    let mut by_class = vec![Vec::new(); class_names.len()];
+    for (i, &l) in labels.iter().enumerate() {
+        by_class[l].push(i);
+    }
+    let eligible: Vec<usize> = (0..by_class.len())
+        .filter(|&c| by_class[c].len() > shots)
+        .collect();
+    if eligible.len() < ways {
+        let smallest = by_class
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(Vec::len)
+            .min()
+            .unwrap_or(0);
+        bail!(
+            "{ways}-way {shots}-shot needs {ways} classes with at least {} examples; the selection has {} classes, {} of them with enough (smallest class: {smallest} examples)",
+            shots + 1,
+            by_class.iter().filter(|c| !c.is_empty()).count(),
+            eligible.len()
+        );
+    }
+    let row = |i: usize| &emb[i * dim..(i + 1) * dim];
+    let mut rng = rng_for(seed, stream::EVAL, 1);
+    let mut correct = 0usize;
+    for _ in 0..episodes {
+        let classes: Vec<usize> = eligible.choose_multiple(&mut rng, ways).copied().collect();
+        let target = rng.random_range(0..ways);
+        let mut best = (f32::INFINITY, usize::MAX);
+        let mut query = 0;
+        let mut supports_of = Vec::with_capacity(ways);
+        for (w, &c) in classes.iter().enumerate() {
+            let mut items = by_class[c].clone();
+            let (picked, _) = items.partial_shuffle(&mut rng, shots + usize::from(w == target));
+            let picked = picked.to_vec();
+            if w == target {
+                query = picked[shots];
+            }
+            supports_of.push(picked[..shots].to_vec());
+        }
+        for (w, supports) in supports_of.iter().enumerate() {
+            let score = match rule {
+                ShotRule::MeanDistance => {
+                    supports
+                        .iter()
+                        .map(|&s| scorer.score(row(query), row(s)))
+                        .sum::<f32>()
+                        / shots as f32
+                }
+                ShotRule::Prototype => {
+                    let mut proto = vec![0.0f32; dim];
+                    for &s in supports {
+                        for (p, v) in proto.iter_mut().zip(row(s)) {
+                            *p += v / shots as f32;
+                        }
+                    }
+                    scorer.score(row(query), &proto)
+                }
+            };
+            if score < best.0 {
+                best = (score, w);
+            }
+        }
+        if best.1 == target {
+            correct += 1;
+        }
+    }
+    let p = correct as f64 / episodes as f64;
+    Ok(OneShotResult {
+        ways,
+        shots,
+        episodes,
+        accuracy: p,
+        ci95: 1.96 * (p * (1.0 - p) / episodes as f64).sqrt(),
+        chance: 1.0 / ways as f64,
+        rule,
+    })
+}
