@@ -37,6 +37,8 @@ enum Command {
     Plot(commands::plot::Args),
     /// Train, evaluate and verify on the bundled MNIST sample (a few minutes on 2 cores).
     Demo(commands::demo::Args),
+    /// Measure training and inference throughput, mining and one-shot costs.
+    Bench(commands::bench::Args),
     /// Fetch datasets.
     Data(commands::data::Args),
 }
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Oneshot(a) => commands::oneshot::run(a),
         Command::Plot(a) => commands::plot::run(a),
         Command::Data(a) => commands::data::run(a),
+        Command::Bench(a) => commands::bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod bench;
 pub mod data;
 pub mod distance;
 pub mod eval;

@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long, default_value = "demo-out")]
     pub out: PathBuf,
     /// Training epochs.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 10)]
     pub epochs: usize,
     /// Seed.
     #[arg(long, default_value_t = 42)]
@@ -30,12 +30,19 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Digits the demo trains on, and the digits it keeps unseen for one-shot.
+const SEEN: &str = "0,1,2,3,4";
+const UNSEEN: &str = "5,6,7,8,9";
+
 #[derive(Serialize)]
 struct DemoOutput {
     model: String,
     train: twinnet::train::TrainReport,
-    eval: super::eval::EvalOutput,
+    eval_seen: super::eval::EvalOutput,
+    eval_unseen: super::eval::EvalOutput,
+    oneshot: super::oneshot::OneShotOutput,
     verify: Vec<Verdict>,
+    plots: Vec<String>,
 }
 
 /// Locates the bundled MNIST sample.
@@ -57,15 +64,17 @@ pub fn sample_dir(explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn run(args: Args) -> Result<()> {
     let data = sample_dir(args.data.as_deref())?;
     let model_dir = args.out.join("model");
+    let spec = format!("idx:{}", data.display());
     if !args.json {
         println!(
-            "twinnet demo: training a Siamese CNN on the bundled MNIST sample ({})",
+            "twinnet demo: a Siamese CNN trained on digits 0-4 of the bundled MNIST sample ({}),\nthen tested on held-out digits, including 5-9 that it never saw",
             data.display()
         );
     }
     let train_args = super::train::Args {
-        data: Some(format!("idx:{}", data.display())),
+        data: Some(spec.clone()),
         out: Some(model_dir.clone()),
+        classes: Some(SEEN.into()),
         epochs: Some(args.epochs),
         seed: Some(args.seed),
         val_pairs: Some(2000),
@@ -75,14 +84,37 @@ pub fn run(args: Args) -> Result<()> {
         ..Default::default()
     };
     let report = train_with(&train_args)?;
-    let spec = format!("idx:{}", data.display());
-    let eval = evaluate(&model_dir, &spec, Split::Test, None, 4000, 0)?;
+    let seen = evaluate(&model_dir, &spec, Split::Test, Some(SEEN), 4000, 0)?;
+    let unseen = evaluate(&model_dir, &spec, Split::Test, Some(UNSEEN), 4000, 0)?;
+    let oneshot = super::oneshot::evaluate(&super::oneshot::Args {
+        model: model_dir.clone(),
+        data: spec.clone(),
+        split: Split::Test,
+        classes: Some(UNSEEN.into()),
+        class_depth: 1,
+        ways: 5,
+        shots: 1,
+        episodes: 2000,
+        prototype: false,
+        seed: 0,
+        json: false,
+    })?;
+    let plots = super::plot::make_plots(
+        &model_dir,
+        &spec,
+        Split::Test,
+        None,
+        4000,
+        1000,
+        0,
+        &args.out.join("plots"),
+    )?;
 
     // Verify a few test digits written out as PNG files, as a user would.
     let test = read_idx_split(&data, Split::Test)?;
     let samples = args.out.join("samples");
     std::fs::create_dir_all(&samples)?;
-    let first_of = |class: &str, skip: usize| -> Option<usize> {
+    let nth_of = |class: &str, skip: usize| -> Option<usize> {
         let c = test.class_names.iter().position(|n| n == class)?;
         test.labels
             .iter()
@@ -92,9 +124,8 @@ pub fn run(args: Args) -> Result<()> {
             .nth(skip)
     };
     let mut files = Vec::new();
-    for (class, skip) in [("3", 0), ("3", 1), ("8", 0), ("7", 0), ("7", 1), ("1", 0)] {
-        let i =
-            first_of(class, skip).ok_or_else(|| anyhow::anyhow!("sample lacks digit {class}"))?;
+    for (class, skip) in [("3", 0), ("3", 1), ("4", 0), ("7", 0), ("7", 1), ("9", 0)] {
+        let i = nth_of(class, skip).ok_or_else(|| anyhow::anyhow!("sample lacks digit {class}"))?;
         let path = samples.join(format!("digit{class}_{skip}.png"));
         save_item_png(test.item(i), test.shape, &path)?;
         files.push(path);
@@ -109,23 +140,34 @@ pub fn run(args: Args) -> Result<()> {
         return print_json(&DemoOutput {
             model: model_dir.display().to_string(),
             train: report,
-            eval,
+            eval_seen: seen,
+            eval_unseen: unseen,
+            oneshot,
             verify: verdicts,
+            plots: plots.iter().map(|p| p.display().to_string()).collect(),
         });
     }
-    println!("\nTraining (validation metrics; threshold calibrated on validation pairs)");
+    println!("\nTraining on digits {SEEN} (validation metrics; threshold calibrated on validation pairs)");
     println!("{}", report_table(&report));
     println!(
-        "\nEvaluation on {} balanced pairs of held-out test digits",
-        eval.pairs
+        "\nVerification on {} balanced pairs of held-out test digits {SEEN} (seen classes)",
+        seen.pairs
     );
-    println!("{}", eval_table(&eval));
-    println!("\nVerification of sample images (1 = same digit expected for 3/3 and 7/7)");
+    println!("{}", eval_table(&seen));
+    println!(
+        "\nVerification on {} balanced pairs of digits {UNSEEN} (never trained on)",
+        unseen.pairs
+    );
+    println!("{}", eval_table(&unseen));
+    println!("\nOne-shot on the unseen digits {UNSEEN}");
+    println!("{}", super::oneshot::table(&oneshot));
+    println!("\nVerification of sample images (3/3 and 7/7 are the same digit; 7 and 9 were never trained on)");
     println!("{}", verdict_table(&verdicts));
     println!(
-        "\nmodel: {}   metrics: {}/metrics.jsonl",
+        "\nmodel: {}   metrics: {}/metrics.jsonl   pictures: {}/plots/",
         model_dir.display(),
-        model_dir.display()
+        model_dir.display(),
+        args.out.display()
     );
     Ok(())
 }

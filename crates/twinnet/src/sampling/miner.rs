@@ -10,8 +10,8 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 use std::fmt;
 use std::str::FromStr;
 
-/// Elements of the largest intermediate mask a triplet miner may build at once (`[c, B, B]`);
-/// anchors are processed in chunks below it, so batch-all at B = 1024 never builds a B³ tensor.
+/// Elements of the largest intermediate mask a triplet miner builds at once; positive pairs are
+/// processed in chunks below it, so batch-all at B = 1024 never builds a B³ tensor.
 const MAX_MASK_ELEMENTS: usize = 1 << 24;
 
 /// Which tuples of a batch to train on.
@@ -201,40 +201,35 @@ fn all_pairs(pos: Tensor<2, Bool>, neg: Tensor<2, Bool>) -> Mined {
     upper_pairs(any, pos)
 }
 
-/// Every `(a, p, n)` with `p` a positive and `n` a negative of `a`, built chunk by chunk of anchors.
-fn all_triplets(pos: Tensor<2, Bool>, neg: Tensor<2, Bool>) -> Mined {
-    triplet_chunks(pos, neg, |_, _, window| window)
+/// The positive pairs `(a, p)` of a batch, as index columns: `B·(K−1)` of them for P×K batches.
+fn positive_pairs(pos: Tensor<2, Bool>) -> Option<(Tensor<1, Int>, Tensor<1, Int>)> {
+    let idx = pos.argwhere();
+    (idx.dims()[0] > 0).then(|| (column(&idx, 0), column(&idx, 1)))
 }
 
-fn triplet_chunks(
-    pos: Tensor<2, Bool>,
-    neg: Tensor<2, Bool>,
-    refine: impl Fn(usize, usize, Tensor<3, Bool>) -> Tensor<3, Bool>,
+/// Triplets from positive pairs `(a, p)` and a `[M, B]` mask of admissible negatives per pair,
+/// processed in chunks of pairs so no intermediate exceeds [`MAX_MASK_ELEMENTS`]. The work is
+/// `M · B = B²·(K−1)`: quadratic in the batch for a fixed K, never cubic.
+fn triplets_from_pairs(
+    a: Tensor<1, Int>,
+    p: Tensor<1, Int>,
+    b: usize,
+    admissible: impl Fn(Tensor<1, Int>, Tensor<1, Int>) -> Tensor<2, Bool>,
 ) -> Mined {
-    let b = pos.dims()[0];
-    let device = pos.device();
-    let chunk = (MAX_MASK_ELEMENTS / (b * b).max(1)).clamp(1, b);
+    let device = a.device();
+    let m = a.dims()[0];
+    let chunk = (MAX_MASK_ELEMENTS / b.max(1)).clamp(1, m.max(1));
     let (mut aa, mut pp, mut nn) = (Vec::new(), Vec::new(), Vec::new());
     let mut start = 0;
-    while start < b {
-        let end = (start + chunk).min(b);
-        let c = end - start;
-        let p = pos
-            .clone()
-            .slice([start..end, 0..b])
-            .unsqueeze_dim::<3>(2)
-            .expand([c, b, b]);
-        let n = neg
-            .clone()
-            .slice([start..end, 0..b])
-            .unsqueeze_dim::<3>(1)
-            .expand([c, b, b]);
-        let window = refine(start, end, p.bool_and(n));
-        let idx = window.argwhere();
+    while start < m {
+        let end = (start + chunk).min(m);
+        let (ca, cp) = (a.clone().slice([start..end]), p.clone().slice([start..end]));
+        let idx = admissible(ca.clone(), cp.clone()).argwhere();
         if idx.dims()[0] > 0 {
-            aa.push(column(&idx, 0).add_scalar(start as i64));
-            pp.push(column(&idx, 1));
-            nn.push(column(&idx, 2));
+            let row = column(&idx, 0);
+            aa.push(ca.select(0, row.clone()));
+            pp.push(cp.select(0, row));
+            nn.push(column(&idx, 1));
         }
         start = end;
     }
@@ -250,6 +245,20 @@ fn triplet_chunks(
         p: Tensor::cat(pp, 0),
         n: Tensor::cat(nn, 0),
     }
+}
+
+/// Every `(a, p, n)` with `p` a positive and `n` a negative of `a`.
+fn all_triplets(pos: Tensor<2, Bool>, neg: Tensor<2, Bool>) -> Mined {
+    let b = pos.dims()[0];
+    let Some((a, p)) = positive_pairs(pos) else {
+        let device = neg.device();
+        return Mined::Triplets {
+            a: empty_int(&device),
+            p: empty_int(&device),
+            n: empty_int(&device),
+        };
+    };
+    triplets_from_pairs(a, p, b, |a, _| neg.clone().select(0, a))
 }
 
 fn batch_hard(dist: Tensor<2>, pos: Tensor<2, Bool>, neg: Tensor<2, Bool>) -> Mined {
@@ -286,55 +295,39 @@ fn batch_hard(dist: Tensor<2>, pos: Tensor<2, Bool>, neg: Tensor<2, Bool>) -> Mi
 fn semi_hard(dist: Tensor<2>, pos: Tensor<2, Bool>, neg: Tensor<2, Bool>, margin: f32) -> Mined {
     let b = dist.dims()[0];
     let device = dist.device();
-    let chunk = (MAX_MASK_ELEMENTS / (b * b).max(1)).clamp(1, b);
-    let (mut aa, mut pp, mut nn) = (Vec::new(), Vec::new(), Vec::new());
-    let mut start = 0;
-    while start < b {
-        let end = (start + chunk).min(b);
-        let c = end - start;
-        let rows = dist.clone().slice([start..end, 0..b]);
-        let d_ap = rows.clone().unsqueeze_dim::<3>(2).expand([c, b, b]);
-        let d_an = rows.unsqueeze_dim::<3>(1).expand([c, b, b]);
-        let p = pos
-            .clone()
-            .slice([start..end, 0..b])
-            .unsqueeze_dim::<3>(2)
-            .expand([c, b, b]);
-        let n = neg
-            .clone()
-            .slice([start..end, 0..b])
-            .unsqueeze_dim::<3>(1)
-            .expand([c, b, b]);
-        let window = p
-            .bool_and(n)
-            .bool_and(d_an.clone().greater(d_ap.clone()))
-            .bool_and(d_an.clone().lower(d_ap.add_scalar(margin)));
-        let choice = d_an
-            .mask_fill(window.clone().bool_not(), f32::INFINITY)
-            .argmin(2)
-            .reshape([c * b]);
-        let found = window.any_dim(2).reshape([c, b]).argwhere();
-        if found.dims()[0] > 0 {
-            let a_local = column(&found, 0);
-            let p_idx = column(&found, 1);
-            let flat = a_local.clone().mul_scalar(b as i64).add(p_idx.clone());
-            aa.push(a_local.add_scalar(start as i64));
-            pp.push(p_idx);
-            nn.push(choice.select(0, flat));
-        }
-        start = end;
+    let none = || Mined::Triplets {
+        a: empty_int(&device),
+        p: empty_int(&device),
+        n: empty_int(&device),
+    };
+    let Some((a, p)) = positive_pairs(pos) else {
+        return none();
+    };
+    // Window of admissible negatives for every positive pair: [M, B].
+    let m = a.dims()[0];
+    let d_an = dist.clone().select(0, a.clone());
+    let d_ap = dist
+        .reshape([b * b])
+        .select(0, a.clone().mul_scalar(b as i64).add(p.clone()))
+        .reshape([m, 1])
+        .expand([m, b]);
+    let window = neg
+        .select(0, a.clone())
+        .bool_and(d_an.clone().greater(d_ap.clone()))
+        .bool_and(d_an.clone().lower(d_ap.add_scalar(margin)));
+    let choice = d_an
+        .mask_fill(window.clone().bool_not(), f32::INFINITY)
+        .argmin(1)
+        .reshape([m]);
+    let found = window.any_dim(1).reshape([m]).argwhere();
+    if found.dims()[0] == 0 {
+        return none();
     }
-    if aa.is_empty() {
-        return Mined::Triplets {
-            a: empty_int(&device),
-            p: empty_int(&device),
-            n: empty_int(&device),
-        };
-    }
+    let rows = column(&found, 0);
     Mined::Triplets {
-        a: Tensor::cat(aa, 0),
-        p: Tensor::cat(pp, 0),
-        n: Tensor::cat(nn, 0),
+        a: a.select(0, rows.clone()),
+        p: p.select(0, rows.clone()),
+        n: choice.select(0, rows),
     }
 }
 
