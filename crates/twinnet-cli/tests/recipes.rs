@@ -175,7 +175,7 @@ fn config_file_sets_the_recipe_and_flags_win() {
             .unwrap();
     assert_eq!(state["config"]["miner"], "batch-hard");
     assert_eq!(state["config"]["loss"], "triplet");
-    assert_eq!(state["config"]["augment"]["rotate_deg"], 5.0);
+    assert_eq!(state["config"]["augment"]["rotate-deg"], 5.0);
     assert_eq!(report["manifest"]["loss"], "triplet");
 }
 

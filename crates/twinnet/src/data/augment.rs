@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Ranges of the random transforms. Each is drawn uniformly in `[−x, x]` (scale in `[1−x, 1+x]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AugmentConfig {
     /// Maximum shift as a fraction of the image size.
     pub shift: f32,

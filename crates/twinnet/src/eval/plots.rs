@@ -106,7 +106,7 @@ plot_fn!(draw_roc, |root,
         .map_err(err)?
         .label(format!("EER = {eer:.4}"))
         .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
-    if let Some(p) = roc.iter().filter(|p| p.threshold <= threshold).last() {
+    if let Some(p) = roc.iter().rev().find(|p| p.threshold <= threshold) {
         chart
             .draw_series(std::iter::once(TriangleMarker::new(
                 (p.far, p.tar),

@@ -223,7 +223,10 @@ fn triplets_from_pairs(
     let mut start = 0;
     while start < m {
         let end = (start + chunk).min(m);
-        let (ca, cp) = (a.clone().slice([start..end]), p.clone().slice([start..end]));
+        let (ca, cp) = (
+            a.clone().narrow(0, start, end - start),
+            p.clone().narrow(0, start, end - start),
+        );
         let idx = admissible(ca.clone(), cp.clone()).argwhere();
         if idx.dims()[0] > 0 {
             let row = column(&idx, 0);

@@ -1,0 +1,192 @@
+//! `oneshot`, `eval --retrieval`, `plot` and `bench` through the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample")
+}
+
+fn twinnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_twinnet"))
+        .args(args)
+        .output()
+        .expect("run twinnet")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn small_model(dir: &Path) -> PathBuf {
+    let out = dir.join("m");
+    let data = sample();
+    let o = twinnet(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--classes",
+        "0,1,2,3,4",
+        "--epochs",
+        "1",
+        "--pairs-per-epoch",
+        "1024",
+        "--val-pairs",
+        "400",
+        "--conv-channels",
+        "8,16",
+        "--hidden",
+        "32",
+        "--embedding-dim",
+        "16",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+#[test]
+fn oneshot_retrieval_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let (m, d) = (model.to_str().unwrap(), sample());
+    let d = d.to_str().unwrap();
+
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--classes",
+        "5,6,7,8,9",
+        "--ways",
+        "5",
+        "--episodes",
+        "300",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["ways"], 5);
+    assert_eq!(r["chance"], 0.2);
+    let acc = r["accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.2 && acc <= 1.0,
+        "better than chance on unseen digits: {acc}"
+    );
+    assert!(r["ci95"].as_f64().unwrap() > 0.0);
+    assert!(r["seen_in_training"].as_array().unwrap().is_empty());
+    // Evaluating on training classes warns that it is not one-shot.
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--classes",
+        "0,1,2",
+        "--ways",
+        "3",
+        "--episodes",
+        "50",
+    ]);
+    assert!(
+        o.status.success() && stderr(&o).contains("not one-shot"),
+        "{}",
+        stderr(&o)
+    );
+    // Asking for more classes or shots than there are.
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--classes",
+        "5,6",
+        "--ways",
+        "3",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("2 classes"),
+        "{}",
+        stderr(&o)
+    );
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--classes",
+        "5,6",
+        "--ways",
+        "2",
+        "--shots",
+        "100",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("smallest class: 100 examples"),
+        "{}",
+        stderr(&o)
+    );
+
+    let plots = dir.path().join("plots");
+    let o = twinnet(&[
+        "eval",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--pairs",
+        "500",
+        "--retrieval",
+        "--plots",
+        plots.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["retrieval"]["queries"], 1000);
+    for k in ["precision_at_1", "map_at_r"] {
+        let v = e["retrieval"][k].as_f64().unwrap();
+        assert!(v > 0.0 && v <= 1.0, "{k} = {v}");
+    }
+    for f in ["roc", "distances", "embeddings", "training"] {
+        for ext in ["png", "svg"] {
+            let p = plots.join(format!("{f}.{ext}"));
+            assert!(
+                std::fs::metadata(&p)
+                    .map(|m| m.len() > 1000)
+                    .unwrap_or(false),
+                "{} missing or empty",
+                p.display()
+            );
+        }
+    }
+    let png = image::open(plots.join("roc.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (800, 600));
+}
+
+#[test]
+fn bench_reports_the_peer_figures() {
+    let o = twinnet(&[
+        "bench",
+        "--quick",
+        "--steps",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["threads"], 1);
+    assert_eq!(r["backend"], "flex");
+    for k in ["train_steps_per_s", "infer_emb_per_s", "peak_rss_mib"] {
+        assert!(r[k].as_f64().unwrap() > 0.0, "{k}");
+    }
+}
