@@ -11,10 +11,10 @@ cargo build --release --quiet
 mkdir -p "$out"
 declare -A recipes=(
   [contrastive-random]="--loss contrastive"
-  [contrastive-online]="--loss contrastive --sampler pk --classes-per-batch 16 --per-class 8 --miner hard-pairs"
-  [triplet-batch-all]="--loss triplet --sampler pk --classes-per-batch 16 --per-class 8 --miner batch-all --reducer mean-non-zero --lr 3e-4"
-  [triplet-batch-hard]="--loss triplet --sampler pk --classes-per-batch 16 --per-class 8 --miner batch-hard --lr 3e-4"
-  [triplet-semi-hard]="--loss triplet --sampler pk --classes-per-batch 16 --per-class 8 --miner semi-hard --lr 3e-4"
+  [contrastive-online]="--loss contrastive --sampler pk --classes-per-batch 8 --per-class 16 --miner hard-pairs"
+  [triplet-batch-all]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner batch-all --reducer mean-non-zero --lr 3e-4"
+  [triplet-batch-hard]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner batch-hard --lr 3e-4"
+  [triplet-semi-hard]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner semi-hard --lr 3e-4"
 )
 order=(contrastive-random contrastive-online triplet-batch-all triplet-batch-hard triplet-semi-hard)
 for name in "${order[@]}"; do

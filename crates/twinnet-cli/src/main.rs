@@ -15,7 +15,12 @@ in one place.)";
 
 /// Siamese networks: train, evaluate, embed and verify.
 #[derive(Parser)]
-#[command(name = "twinnet", version, about, after_help = LABELS)]
+#[command(
+    name = "twinnet",
+    version,
+    about = "Siamese networks: train, evaluate, embed and verify; one-shot, retrieval, plots and benchmarks.",
+    after_help = LABELS
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a Siamese network and write a model directory.
+    #[command(after_help = LABELS)]
     Train(Box<commands::train::Args>),
     /// Evaluate a model on seeded, balanced verification pairs.
     Eval(commands::eval::Args),
@@ -35,7 +41,7 @@ enum Command {
     Oneshot(commands::oneshot::Args),
     /// Draw the ROC, distance histograms, an embedding map and training curves (PNG + SVG).
     Plot(commands::plot::Args),
-    /// Train, evaluate and verify on the bundled MNIST sample (a few minutes on 2 cores).
+    /// Train, evaluate, one-shot and verify on the bundled MNIST sample (about a minute on 2 cores).
     Demo(commands::demo::Args),
     /// Measure training and inference throughput, mining and one-shot costs.
     Bench(commands::bench::Args),

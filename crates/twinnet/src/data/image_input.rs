@@ -28,12 +28,7 @@ impl ImageShape {
 ///
 /// An undecodable file is an error that names it.
 pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
-    let img = image::ImageReader::open(path)
-        .with_context(|| format!("cannot open image {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read image {}", path.display()))?
-        .decode()
-        .with_context(|| format!("cannot decode image {}", path.display()))?;
+    let img = decode(path)?;
     let (w, h) = (shape.width as u32, shape.height as u32);
     Ok(match shape.channels {
         1 => {
@@ -64,14 +59,19 @@ pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
     })
 }
 
-/// The natural shape of an image file: its size, and 1 channel if it is grayscale, else 3.
-pub fn probe_image_shape(path: &Path) -> Result<ImageShape> {
-    let img = image::ImageReader::open(path)
+/// Decodes any supported image file, with an error that names it.
+fn decode(path: &Path) -> Result<image::DynamicImage> {
+    image::ImageReader::open(path)
         .with_context(|| format!("cannot open image {}", path.display()))?
         .with_guessed_format()
         .with_context(|| format!("cannot read image {}", path.display()))?
         .decode()
-        .with_context(|| format!("cannot decode image {}", path.display()))?;
+        .with_context(|| format!("cannot decode image {}", path.display()))
+}
+
+/// The natural shape of an image file: its size, and 1 channel if it is grayscale, else 3.
+pub fn probe_image_shape(path: &Path) -> Result<ImageShape> {
+    let img = decode(path)?;
     let channels = if img.color().has_color() { 3 } else { 1 };
     Ok(ImageShape {
         channels,

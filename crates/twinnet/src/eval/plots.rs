@@ -367,14 +367,7 @@ plot_fn!(draw_curves, |root, history: &[EpochMetrics]| {
         .build_cartesian_2d(0.5f64..n + 0.5, 0f64..max_loss)
         .map_err(err)?;
     let epochs = history.len().clamp(1, 20);
-    c1.configure_mesh()
-        .x_desc("epoch")
-        .y_desc("loss")
-        .x_labels(epochs)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .label_style((FONT, 14))
-        .draw()
-        .map_err(err)?;
+    epoch_mesh(&mut c1, "loss", epochs)?;
     c1.draw_series(LineSeries::new(
         history.iter().map(|m| (m.epoch as f64, m.train_loss)),
         BLUE.stroke_width(2),
@@ -399,14 +392,7 @@ plot_fn!(draw_curves, |root, history: &[EpochMetrics]| {
         .y_label_area_size(70)
         .build_cartesian_2d(0.5f64..n + 0.5, lo..1.0005f64)
         .map_err(err)?;
-    c2.configure_mesh()
-        .x_desc("epoch")
-        .y_desc("score")
-        .x_labels(epochs)
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .label_style((FONT, 14))
-        .draw()
-        .map_err(err)?;
+    epoch_mesh(&mut c2, "score", epochs)?;
     c2.draw_series(LineSeries::new(
         history.iter().map(|m| (m.epoch as f64, m.val_auc)),
         RED.stroke_width(2),
@@ -430,6 +416,30 @@ plot_fn!(draw_curves, |root, history: &[EpochMetrics]| {
         .map_err(err)?;
     Ok(())
 });
+
+/// Axes with whole-epoch ticks.
+fn epoch_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    y: &str,
+    epochs: usize,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(y)
+        .x_labels(epochs)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .label_style((FONT, 14))
+        .draw()
+        .map_err(err)
+}
 
 /// Training loss and validation AUC/accuracy per epoch.
 pub fn plot_training(stem: &Path, history: &[EpochMetrics]) -> Result<Vec<PathBuf>> {
