@@ -208,3 +208,21 @@ fn mismatched_manifest_is_refused() {
     let err = TwinModel::load(dir.path()).err().unwrap().to_string();
     assert!(err.contains("SHA-256"), "{err}");
 }
+
+#[test]
+fn a_diverging_loss_stops_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, spec) = data();
+    let mut c = cfg(2);
+    c.optimizer = twinnet::train::OptimizerKind::Sgd;
+    c.learning_rate = 1e12;
+    let err = train(d, &spec, small_cnn(), &c, dir.path(), false, false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("loss became") && err.contains("--lr"), "{err}");
+    assert!(
+        !dir.path().join(MANIFEST_FILE).exists(),
+        "no model is written from a diverged run"
+    );
+}

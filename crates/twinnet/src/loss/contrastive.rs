@@ -33,11 +33,17 @@ pub fn contrastive_loss(distance: Tensor<1>, target: Tensor<1>, margin: f32) -> 
 
 /// Converts the file/CLI label (`true` = same class) to the seed's target `Y` (0 similar, 1 dissimilar).
 ///
-/// This is the only conversion between the two conventions in twinnet.
+/// This and [`contrastive_targets`] (its tensor form) are the only conversion between the two
+/// conventions in twinnet.
 pub fn contrastive_target(same: bool) -> f32 {
     if same {
         0.0
     } else {
         1.0
     }
+}
+
+/// [`contrastive_target`] for a tensor of `same` flags (1.0 same, 0.0 different), as miners give them.
+pub fn contrastive_targets(same: Tensor<1>) -> Tensor<1> {
+    same.neg().add_scalar(1.0)
 }

@@ -1,6 +1,6 @@
 //! Pair and triplet losses over the tuples a miner picked from a distance matrix.
 
-use super::{contrastive_loss, triplet_loss};
+use super::{contrastive_loss, contrastive_targets, triplet_loss};
 use crate::sampling::Mined;
 use burn::tensor::{Int, Tensor};
 
@@ -17,9 +17,7 @@ pub fn mined_loss(dist: &Tensor<2>, mined: &Mined, margin: f32) -> Tensor<1> {
     match mined {
         Mined::Pairs { a, b, same } => {
             let d = gather_distances(dist, a, b);
-            // `same` is 1 for a same-class pair; the seed's Y is 1 for a dissimilar one.
-            let y = same.clone().neg().add_scalar(1.0);
-            contrastive_loss(d, y, margin)
+            contrastive_loss(d, contrastive_targets(same.clone()), margin)
         }
         Mined::Triplets { a, p, n } => triplet_loss(
             gather_distances(dist, a, p),

@@ -10,7 +10,7 @@ mod mnrl;
 mod reducer;
 mod triplet;
 
-pub use contrastive::{contrastive_loss, contrastive_target, ContrastiveLoss};
+pub use contrastive::{contrastive_loss, contrastive_target, contrastive_targets, ContrastiveLoss};
 pub use koch::{bce_with_logits, KochHead};
 pub use mined::{gather_distances, mined_loss};
 pub use mnrl::mnrl_loss;
