@@ -13,7 +13,7 @@ declare -A recipes=(
   [contrastive-random]="--loss contrastive"
   [contrastive-online]="--loss contrastive --sampler pk --classes-per-batch 8 --per-class 16 --miner hard-pairs"
   [triplet-batch-all]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner batch-all --reducer mean-non-zero --lr 3e-4"
-  [triplet-batch-hard]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner batch-hard --lr 3e-4"
+  [triplet-batch-hard]="--loss triplet --sampler pk --classes-per-batch 10 --per-class 4 --miner batch-hard"
   [triplet-semi-hard]="--loss triplet --sampler pk --classes-per-batch 8 --per-class 16 --miner semi-hard --lr 3e-4"
 )
 order=(contrastive-random contrastive-online triplet-batch-all triplet-batch-hard triplet-semi-hard)

@@ -65,10 +65,11 @@ pub struct Args {
     /// Batches: pairs (balanced random pairs or triplets) or pk (P classes × K examples) [default: pairs].
     #[arg(long)]
     pub sampler: Option<SamplerKind>,
-    /// P: classes per P×K batch [default: 16].
+    /// P: classes per P×K batch [default: 8].
     #[arg(long)]
     pub classes_per_batch: Option<usize>,
-    /// K: examples per class in a P×K batch [default: 8].
+    /// K: examples per class in a P×K batch [default: 4]; batch-hard mining wants a small K (its
+    /// hardest of many positives is often an outlier).
     #[arg(long)]
     pub per_class: Option<usize>,
     /// Draw a class's examples with replacement when it has fewer than K.
