@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 /// Elements of the largest intermediate mask a triplet miner builds at once; positive pairs are
 /// processed in chunks below it, so batch-all at B = 1024 never builds a B³ tensor.
-const MAX_MASK_ELEMENTS: usize = 1 << 24;
+const MAX_MASK_ELEMENTS: usize = 1 << 20;
 
 /// Which tuples of a batch to train on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
