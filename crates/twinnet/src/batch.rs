@@ -18,12 +18,19 @@ pub struct InputSpec {
 }
 
 impl InputSpec {
-    /// An input spec whose normalisation comes from the training pixels.
-    pub fn fitted(shape: ImageShape, pixels: &[f32]) -> Self {
-        let n = pixels.len().max(1) as f64;
-        let mean = pixels.iter().map(|&p| p as f64).sum::<f64>() / n;
-        let var = pixels
-            .iter()
+    /// An input spec whose normalisation comes from the training items (two streaming passes,
+    /// no copy of the pixels).
+    pub fn fitted<'a>(shape: ImageShape, items: impl Iterator<Item = &'a [f32]> + Clone) -> Self {
+        // One flat sum in item order, exactly as over the concatenated pixels.
+        let n = items.clone().map(<[f32]>::len).sum::<usize>().max(1) as f64;
+        let sum = items
+            .clone()
+            .flat_map(|item| item.iter())
+            .map(|&p| p as f64)
+            .sum::<f64>();
+        let mean = sum / n;
+        let var = items
+            .flat_map(|item| item.iter())
             .map(|&p| (p as f64 - mean).powi(2))
             .sum::<f64>()
             / n;

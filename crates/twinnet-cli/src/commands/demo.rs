@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<()> {
         quiet: args.json,
         ..Default::default()
     };
-    let report = train_with(&train_args)?;
+    let (report, _) = train_with(&train_args)?;
     let seen = evaluate(&model_dir, &spec, Split::Test, Some(SEEN), 4000, 0)?;
     let unseen = evaluate(&model_dir, &spec, Split::Test, Some(UNSEEN), 4000, 0)?;
     let oneshot = super::oneshot::evaluate(&super::oneshot::Args {

@@ -239,19 +239,18 @@ impl Args {
 
 /// Runs `twinnet train`.
 pub fn run(args: Args) -> Result<()> {
-    let report = train_with(&args)?;
+    let (report, out) = train_with(&args)?;
     if args.json {
         return print_json(&report);
     }
     println!("{}", report_table(&report));
-    if let Some(out) = args.out.as_ref().or(report_out(&args).as_ref()) {
-        println!("model written to {}", out.display());
-    }
+    println!("model written to {}", out.display());
     Ok(())
 }
 
-/// Trains as the flags (and `--config`) say and returns the report (used by `demo` too).
-pub fn train_with(args: &Args) -> Result<TrainReport> {
+/// Trains as the flags (and `--config`) say; returns the report and the model directory written
+/// (used by `demo` too).
+pub fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
     let args = args.clone().with_config_file()?;
     let Some(data) = args.data.as_deref() else {
         bail!("--data is required (on the command line or in --config)");
@@ -296,7 +295,7 @@ pub fn train_with(args: &Args) -> Result<TrainReport> {
             .file_augment
             .or(args.augment.then(AugmentConfig::default)),
     };
-    train(
+    let report = train(
         dataset,
         &spec.to_string(),
         tower,
@@ -304,11 +303,8 @@ pub fn train_with(args: &Args) -> Result<TrainReport> {
         out,
         args.resume,
         !args.quiet && !args.json,
-    )
-}
-
-fn report_out(args: &Args) -> Option<PathBuf> {
-    args.clone().with_config_file().ok().and_then(|a| a.out)
+    )?;
+    Ok((report, out.to_path_buf()))
 }
 
 fn guard_output(out: &Path, resume: bool, force: bool) -> Result<()> {

@@ -90,22 +90,18 @@ impl Split {
         }
     }
 
-    /// Pixels of the training items, for fitting the input normalisation.
-    pub fn training_pixels(&self) -> Vec<f32> {
-        if self.train_items.is_empty() {
-            let mut seen = std::collections::BTreeSet::new();
-            for &(a, b, _) in &self.train_pairs {
-                seen.insert(a);
-                seen.insert(b);
-            }
-            seen.iter()
-                .flat_map(|&i| self.item(i).iter().copied())
-                .collect()
-        } else {
-            self.train_items
+    /// The training items (each once), for fitting the input normalisation.
+    pub fn training_items(&self) -> impl Iterator<Item = &[f32]> + Clone + '_ {
+        let ids: Vec<usize> = if self.train_items.is_empty() {
+            let seen: std::collections::BTreeSet<usize> = self
+                .train_pairs
                 .iter()
-                .flat_map(|&i| self.item(i).iter().copied())
-                .collect()
-        }
+                .flat_map(|&(a, b, _)| [a, b])
+                .collect();
+            seen.into_iter().collect()
+        } else {
+            self.train_items.clone()
+        };
+        (0..ids.len()).map(move |k| self.item(ids[k]))
     }
 }

@@ -108,7 +108,7 @@ pub fn train(
         check_resumable(&state, cfg, &tower_cfg, data_spec)?;
         (state, tower, optim)
     } else {
-        let input = InputSpec::fitted(shape, &split.training_pixels());
+        let input = InputSpec::fitted(shape, split.training_items());
         let state = Checkpoint {
             epoch: 0,
             config: cfg.clone(),
@@ -133,6 +133,9 @@ pub fn train(
         tracing::info!("checkpoint already has {resumed_from} epochs; writing the model");
     }
     let input = state.input;
+    // The last epoch's validation is also the final model's; it is recomputed only when no
+    // epoch ran (a resume that had already reached --epochs).
+    let mut last_validation = None;
 
     for epoch in resumed_from + 1..=cfg.epochs {
         let started = Instant::now();
@@ -158,6 +161,7 @@ pub fn train(
         }
         let train_secs = started.elapsed().as_secs_f64();
         let (val, threshold) = validate(&tower, &split, &input, cfg)?;
+        last_validation = Some((val.clone(), threshold));
         let metrics = EpochMetrics {
             epoch,
             train_loss: stats.loss,
@@ -189,7 +193,10 @@ pub fn train(
         state.save(out, &tower, &optim)?;
     }
 
-    let (val, threshold) = validate(&tower, &split, &input, cfg)?;
+    let (val, threshold) = match last_validation {
+        Some(v) => v,
+        None => validate(&tower, &split, &input, cfg)?,
+    };
     let summary = TrainingSummary {
         data: data_spec.to_string(),
         classes: state.classes.clone(),
