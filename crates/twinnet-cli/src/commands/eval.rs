@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use twinnet::data::Dataset;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Split};
-use twinnet::eval::{evaluate_model, retrieval, RetrievalMetrics};
+use twinnet::eval::{evaluate_model_scores, retrieval, RetrievalMetrics};
 use twinnet::model::TwinModel;
 
 /// Flags of `twinnet eval`.
@@ -87,24 +87,13 @@ pub fn run(args: Args) -> Result<()> {
         args.seed,
         args.class_depth,
         args.retrieval,
+        args.plots.as_deref(),
     )?;
-    if let Some(dir) = &args.plots {
-        let files = super::plot::make_plots(
-            &args.model,
-            &args.data,
-            args.split,
-            args.classes.as_deref(),
-            args.pairs,
-            2000,
-            args.seed,
-            dir,
-        )?;
-        if !args.json {
-            println!("{} pictures written to {}", files.len(), dir.display());
-        }
-    }
     if args.json {
         return print_json(&out);
+    }
+    if let Some(dir) = &args.plots {
+        println!("pictures written to {}", dir.display());
     }
     println!("{}", eval_table(&out));
     if let Some(r) = &out.retrieval {
@@ -122,7 +111,7 @@ pub fn evaluate(
     pairs: usize,
     seed: u64,
 ) -> Result<EvalOutput> {
-    evaluate_at_depth(model_dir, data, split, classes, pairs, seed, 1, false)
+    evaluate_at_depth(model_dir, data, split, classes, pairs, seed, 1, false, None)
 }
 
 /// [`evaluate`] with a folder class depth and optional retrieval metrics.
@@ -136,6 +125,7 @@ pub fn evaluate_at_depth(
     seed: u64,
     class_depth: usize,
     with_retrieval: bool,
+    plots: Option<&Path>,
 ) -> Result<EvalOutput> {
     let model = TwinModel::load(model_dir)?;
     let mut spec = DataSpec::parse(data)?;
@@ -147,7 +137,10 @@ pub fn evaluate_at_depth(
         Some(model.manifest.input.shape),
         classes.as_deref(),
     )?;
-    let m = evaluate_model(&model, &data_set, pairs, seed)?;
+    let (m, scores, same) = evaluate_model_scores(&model, &data_set, pairs, seed)?;
+    if let Some(dir) = plots {
+        super::plot::draw_plots(&model, &data_set, &m, &scores, &same, 2000, dir)?;
+    }
     let retrieval_metrics = match (&data_set, with_retrieval) {
         (Dataset::Labeled(d), true) => {
             let emb = model.embed_all(d.len(), |i| d.item(i));

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
 use twinnet::eval::plots::{plot_distances, plot_embeddings, plot_roc, plot_training};
-use twinnet::eval::{evaluate_model_scores, roc_curve};
+use twinnet::eval::{evaluate_model_scores, roc_curve, VerificationMetrics};
 use twinnet::model::TwinModel;
 use twinnet::train::EpochMetrics;
 
@@ -90,19 +90,32 @@ pub fn make_plots(
         classes.as_deref(),
     )?;
     let (metrics, scores, same) = evaluate_model_scores(&model, &dataset, pairs, seed)?;
+    draw_plots(&model, &dataset, &metrics, &scores, &same, points, out)
+}
+
+/// Draws every picture from an already evaluated model (`eval --plots` reuses its own scores).
+pub fn draw_plots(
+    model: &TwinModel,
+    dataset: &Dataset,
+    metrics: &VerificationMetrics,
+    scores: &[f32],
+    same: &[bool],
+    points: usize,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
     let mut files = plot_roc(
         &out.join("roc"),
-        &roc_curve(&scores, &same),
+        &roc_curve(scores, same),
         metrics.eer,
         metrics.threshold,
     )?;
     files.extend(plot_distances(
         &out.join("distances"),
-        &scores,
-        &same,
+        scores,
+        same,
         metrics.threshold,
     )?);
-    if let Dataset::Labeled(d) = &dataset {
+    if let Dataset::Labeled(d) = dataset {
         // An evenly spread subset, so every class shows.
         let step = (d.len() / points.max(1)).max(1);
         let idx: Vec<usize> = (0..d.len()).step_by(step).take(points).collect();
@@ -116,7 +129,7 @@ pub fn make_plots(
             &d.class_names,
         )?);
     }
-    let metrics_path = model_dir.join("metrics.jsonl");
+    let metrics_path = model.dir.join("metrics.jsonl");
     if let Ok(text) = std::fs::read_to_string(&metrics_path) {
         let history: Vec<EpochMetrics> = text
             .lines()
