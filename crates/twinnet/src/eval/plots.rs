@@ -120,14 +120,7 @@ plot_fn!(draw_roc, |root,
             ))
             .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, GREEN.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 16))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight, 16)?;
     Ok(())
 });
 
@@ -204,14 +197,7 @@ plot_fn!(draw_hist, |root,
         .map_err(err)?
         .label(format!("threshold {threshold:.3}"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 16))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 16)?;
     Ok(())
 });
 
@@ -328,14 +314,7 @@ plot_fn!(draw_map, |root,
             .label(name.as_str())
             .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
     Ok(())
 });
 
@@ -407,15 +386,28 @@ plot_fn!(draw_curves, |root, history: &[EpochMetrics]| {
     .map_err(err)?
     .label("accuracy at calibrated threshold")
     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(2)));
-    c2.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 14))
+    legend(&mut c2, SeriesLabelPosition::LowerRight, 14)?;
+    Ok(())
+});
+
+/// The boxed legend every picture uses.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    size: u32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, size))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
-        .map_err(err)?;
-    Ok(())
-});
+        .map_err(err)
+}
 
 /// Axes with whole-epoch ticks.
 fn epoch_mesh<DB: DrawingBackend>(
