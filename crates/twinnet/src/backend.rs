@@ -4,7 +4,41 @@
 //! `Tensor<D>` and only this file knows which backend a build uses: flex (pure-Rust CPU) by
 //! default, CUDA, wgpu or LibTorch when their cargo feature is enabled.
 
+use burn::module::{Module, ModuleVisitor, Param};
 pub use burn::tensor::Device;
+use burn::tensor::Tensor;
+use std::sync::Mutex;
+
+/// burn keeps one random generator per backend for the whole process, so two trainings in one
+/// process (parallel tests, a service) would interleave their draws and lose determinism.
+static SEEDED_DRAWS: Mutex<()> = Mutex::new(());
+
+/// Builds a module whose initial weights depend on `seed` alone.
+///
+/// burn initialises parameters lazily, on first use, from its process-wide generator; here the
+/// generator is seeded and every parameter drawn while no other thread can draw from it.
+pub fn init_seeded<M: Module, E>(
+    device: &Device,
+    seed: u64,
+    init: impl FnOnce() -> Result<M, E>,
+) -> Result<M, E> {
+    let _guard = SEEDED_DRAWS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    let module = init()?;
+    module.visit(&mut DrawNow);
+    Ok(module)
+}
+
+/// Forces each lazily initialised parameter to draw its values now.
+struct DrawNow;
+
+impl ModuleVisitor for DrawNow {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
 
 /// Name of the backend this build computes on, for manifests, logs and benchmark reports.
 pub fn backend_name() -> &'static str {

@@ -116,13 +116,12 @@ pub fn peak_rss_mib() -> f64 {
 /// Runs the bench on the current rayon pool.
 pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
     let device = backend::training_device();
-    device.seed(0);
     let cfg = TowerConfig::Cnn(CnnConfig::default());
-    let mut tower = cfg.init(&device)?;
-    let mut optim = AdamConfig::new().init();
     let b = 128;
+    let mut tower = backend::init_seeded(&device, 0, || cfg.init(&device))?;
     let xa = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &device);
     let xb = Tensor::<4>::random([b, 1, 28, 28], Distribution::Default, &device);
+    let mut optim = AdamConfig::new().init();
     let y: Vec<f32> = {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         (0..b).map(|_| rng.random_range(0..2) as f32).collect()

@@ -84,7 +84,8 @@ fn resume_continues_like_an_uninterrupted_run() {
         assert_eq!(a.epoch, b.epoch);
         assert!(
             (a.train_loss - b.train_loss).abs() < 1e-5,
-            "loss {} vs {}",
+            "epoch {} loss {} vs {}",
+            a.epoch,
             a.train_loss,
             b.train_loss
         );
@@ -100,6 +101,29 @@ fn resume_continues_like_an_uninterrupted_run() {
     let again = tempfile::tempdir().unwrap();
     let repeat = run(again.path(), 2, false);
     assert!((repeat.history[1].val_auc - full.history[1].val_auc).abs() < 1e-5);
+}
+
+#[test]
+fn concurrent_trainings_with_one_seed_agree() {
+    // burn draws initial weights lazily from one process-wide generator: trainings running side
+    // by side (a test harness, a service) must still each depend on their seed alone.
+    let histories: Vec<Vec<(f64, f64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    let dir = tempfile::tempdir().unwrap();
+                    run(dir.path(), 1, false)
+                        .history
+                        .iter()
+                        .map(|h| (h.train_loss, h.val_auc))
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(histories[0], histories[1]);
+    assert_eq!(histories[0], histories[2]);
 }
 
 #[test]

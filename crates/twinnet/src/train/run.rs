@@ -99,7 +99,6 @@ pub fn train(
         cfg.seed,
     )?;
     let device = backend::training_device();
-    device.seed(cfg.seed);
     let fresh_optim = build_optimizer(cfg);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
 
@@ -118,11 +117,13 @@ pub fn train(
             classes: classes.clone(),
             history: Vec::new(),
         };
-        let net = SiameseNet {
-            tower: tower_cfg.init(&device)?,
-            head: (cfg.loss == LossKind::Koch)
-                .then(|| KochHead::new(tower_cfg.embedding_dim(), &device)),
-        };
+        let net = backend::init_seeded(&device, cfg.seed, || -> Result<SiameseNet> {
+            Ok(SiameseNet {
+                tower: tower_cfg.init(&device)?,
+                head: (cfg.loss == LossKind::Koch)
+                    .then(|| KochHead::new(tower_cfg.embedding_dim(), &device)),
+            })
+        })?;
         (state, net, fresh_optim)
     };
     if let (SamplerKind::Pk, Some(index)) = (cfg.sampler, &split.train_index) {
