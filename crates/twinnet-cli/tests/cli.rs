@@ -44,7 +44,7 @@ fn train_small(out: &Path, extra: &[&str]) -> Output {
         "--epochs",
         "1",
         "--pairs-per-epoch",
-        "1024",
+        "4096",
         "--val-pairs",
         "600",
         "--conv-channels",
