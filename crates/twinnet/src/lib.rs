@@ -4,7 +4,8 @@
 //! The modules follow that path: [`data`] reads files, [`sampling`] draws pairs and triplets,
 //! [`tower`] holds the shared-weight encoders, [`distance`] compares embeddings, [`loss`] turns
 //! distances into a training signal, [`train`] runs the loop, [`eval`] measures verification
-//! quality, and [`model`] writes and reads the model directory.
+//! quality, and [`model`] writes and reads the model directory. [`text`] holds the pretrained
+//! BERT tower for sentences.
 
 pub mod backend;
 pub mod batch;
@@ -17,6 +18,7 @@ pub mod loss;
 pub mod model;
 pub mod sampling;
 pub mod score;
+pub mod text;
 pub mod tower;
 pub mod train;
 

@@ -1,0 +1,275 @@
+//! A BERT encoder in burn, loading and saving Hugging Face tensor names, so a sentence-transformers
+//! model runs here with the same numbers and a fine-tuned one goes back to `transformers`.
+
+use super::weights::{TensorSink, TensorSource};
+use anyhow::{bail, Context, Result};
+use burn::module::{Module, Param};
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// The fields of a Hugging Face BERT `config.json` the encoder needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BertConfig {
+    /// Token vocabulary size (rows of the word embedding).
+    pub vocab_size: usize,
+    /// Width of every hidden state.
+    pub hidden_size: usize,
+    /// Encoder layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer; `hidden_size` must divide evenly.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward block.
+    pub intermediate_size: usize,
+    /// Longest sequence the position table covers.
+    pub max_position_embeddings: usize,
+    /// Token type (segment) vocabulary; sentence encoders use type 0 only.
+    #[serde(default = "two")]
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon; BERT uses 1e-12, far below burn's default.
+    #[serde(default = "bert_eps")]
+    pub layer_norm_eps: f64,
+    /// Feed-forward activation; only the exact (erf) GELU is supported.
+    #[serde(default = "gelu_name")]
+    pub hidden_act: String,
+}
+
+fn two() -> usize {
+    2
+}
+fn bert_eps() -> f64 {
+    1e-12
+}
+fn gelu_name() -> String {
+    "gelu".into()
+}
+
+impl BertConfig {
+    /// Reads and checks a `config.json`.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let cfg: Self = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a BERT config", path.display()))?;
+        cfg.check()
+            .with_context(|| format!("{}: unsupported BERT config", path.display()))?;
+        Ok(cfg)
+    }
+
+    /// Refuses shapes and activations the encoder cannot run faithfully.
+    pub fn check(&self) -> Result<()> {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
+            bail!(
+                "hidden_size {} is not divisible by num_attention_heads {}",
+                self.hidden_size,
+                self.num_attention_heads
+            );
+        }
+        if self.hidden_act != "gelu" {
+            bail!(
+                "hidden_act '{}' is not supported (only 'gelu')",
+                self.hidden_act
+            );
+        }
+        if self.vocab_size == 0 || self.hidden_size == 0 || self.num_hidden_layers == 0 {
+            bail!("vocab_size, hidden_size and num_hidden_layers must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// One transformer layer: self-attention then feed-forward, each with a residual and LayerNorm.
+#[derive(Module, Debug)]
+pub struct BertLayer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_output: Linear,
+    attention_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: LayerNorm,
+    #[module(skip)]
+    heads: usize,
+}
+
+impl BertLayer {
+    /// `x` `[B, L, H]`, `mask_bias` `[B, 1, 1, L]` (0 for tokens, a large negative for padding).
+    fn forward(&self, x: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
+        let [b, l, h] = x.dims();
+        let dh = h / self.heads;
+        let split = |t: Tensor<3>| t.reshape([b, l, self.heads, dh]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x.clone()));
+        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((dh as f64).sqrt()) + mask_bias;
+        let context = softmax(scores, 3)
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([b, l, h]);
+        let attended = self
+            .attention_norm
+            .forward(self.attention_output.forward(context) + x);
+        let ff = self
+            .output
+            .forward(gelu(self.intermediate.forward(attended.clone())));
+        self.output_norm.forward(ff + attended)
+    }
+}
+
+/// The BERT encoder: token + position + type embeddings, then the layers.
+#[derive(Module, Debug)]
+pub struct Bert {
+    word_embeddings: Embedding,
+    position_embeddings: Embedding,
+    token_type_embeddings: Embedding,
+    embeddings_norm: LayerNorm,
+    layers: Vec<BertLayer>,
+}
+
+/// Added to attention scores of padding keys; exp() of it is exactly 0 in f32.
+const MASKED: f32 = -1.0e9;
+
+impl Bert {
+    /// Token ids `[B, L]` and attention mask `[B, L]` (1 token, 0 padding) → hidden `[B, L, H]`.
+    pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+        let [b, l] = ids.dims();
+        let device = ids.device();
+        let positions = Tensor::<1, Int>::arange(0..l as i64, &device)
+            .reshape([1, l])
+            .expand([b, l]);
+        let types = Tensor::<2, Int>::zeros([b, l], &device);
+        let mut x = self.embeddings_norm.forward(
+            self.word_embeddings.forward(ids)
+                + self.position_embeddings.forward(positions)
+                + self.token_type_embeddings.forward(types),
+        );
+        let mask_bias = mask
+            .neg()
+            .add_scalar(1.0)
+            .mul_scalar(MASKED)
+            .reshape([b, 1, 1, l]);
+        for layer in &self.layers {
+            x = layer.forward(x, mask_bias.clone());
+        }
+        x
+    }
+
+    /// Builds the encoder from Hugging Face tensor names (`embeddings.word_embeddings.weight`,
+    /// `encoder.layer.0.attention.self.query.weight`, …), checking every shape against `cfg`.
+    pub fn load(cfg: &BertConfig, src: &TensorSource, device: &Device) -> Result<Self> {
+        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        let norm = |prefix: &str| -> Result<LayerNorm> {
+            let mut ln = LayerNormConfig::new(h)
+                .with_epsilon(cfg.layer_norm_eps)
+                .init(device);
+            ln.gamma = Param::from_tensor(src.tensor1(&format!("{prefix}.weight"), h, device)?);
+            ln.beta = Some(Param::from_tensor(src.tensor1(
+                &format!("{prefix}.bias"),
+                h,
+                device,
+            )?));
+            Ok(ln)
+        };
+        let linear = |prefix: &str, d_in: usize, d_out: usize| -> Result<Linear> {
+            // PyTorch stores `[out, in]`; burn multiplies by `[in, out]`.
+            let w = src.tensor2(&format!("{prefix}.weight"), [d_out, d_in], device)?;
+            Ok(Linear {
+                weight: Param::from_tensor(w.transpose()),
+                bias: Some(Param::from_tensor(src.tensor1(
+                    &format!("{prefix}.bias"),
+                    d_out,
+                    device,
+                )?)),
+            })
+        };
+        let embedding = |name: &str, rows: usize| -> Result<Embedding> {
+            Ok(Embedding {
+                weight: Param::from_tensor(src.tensor2(name, [rows, h], device)?),
+            })
+        };
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for n in 0..cfg.num_hidden_layers {
+            let p = format!("encoder.layer.{n}");
+            layers.push(BertLayer {
+                query: linear(&format!("{p}.attention.self.query"), h, h)?,
+                key: linear(&format!("{p}.attention.self.key"), h, h)?,
+                value: linear(&format!("{p}.attention.self.value"), h, h)?,
+                attention_output: linear(&format!("{p}.attention.output.dense"), h, h)?,
+                attention_norm: norm(&format!("{p}.attention.output.LayerNorm"))?,
+                intermediate: linear(&format!("{p}.intermediate.dense"), h, i)?,
+                output: linear(&format!("{p}.output.dense"), i, h)?,
+                output_norm: norm(&format!("{p}.output.LayerNorm"))?,
+                heads: cfg.num_attention_heads,
+            });
+        }
+        Ok(Self {
+            word_embeddings: embedding("embeddings.word_embeddings.weight", cfg.vocab_size)?,
+            position_embeddings: embedding(
+                "embeddings.position_embeddings.weight",
+                cfg.max_position_embeddings,
+            )?,
+            token_type_embeddings: embedding(
+                "embeddings.token_type_embeddings.weight",
+                cfg.type_vocab_size,
+            )?,
+            embeddings_norm: norm("embeddings.LayerNorm")?,
+            layers,
+        })
+    }
+
+    /// Writes every weight under its Hugging Face name (the inverse of [`Bert::load`]).
+    pub fn save(&self, sink: &mut TensorSink) {
+        let norm = |sink: &mut TensorSink, prefix: &str, ln: &LayerNorm| {
+            sink.put(&format!("{prefix}.weight"), ln.gamma.val());
+            if let Some(beta) = &ln.beta {
+                sink.put(&format!("{prefix}.bias"), beta.val());
+            }
+        };
+        let linear = |sink: &mut TensorSink, prefix: &str, l: &Linear| {
+            sink.put(&format!("{prefix}.weight"), l.weight.val().transpose());
+            if let Some(bias) = &l.bias {
+                sink.put(&format!("{prefix}.bias"), bias.val());
+            }
+        };
+        sink.put(
+            "embeddings.word_embeddings.weight",
+            self.word_embeddings.weight.val(),
+        );
+        sink.put(
+            "embeddings.position_embeddings.weight",
+            self.position_embeddings.weight.val(),
+        );
+        sink.put(
+            "embeddings.token_type_embeddings.weight",
+            self.token_type_embeddings.weight.val(),
+        );
+        norm(sink, "embeddings.LayerNorm", &self.embeddings_norm);
+        for (n, layer) in self.layers.iter().enumerate() {
+            let p = format!("encoder.layer.{n}");
+            linear(sink, &format!("{p}.attention.self.query"), &layer.query);
+            linear(sink, &format!("{p}.attention.self.key"), &layer.key);
+            linear(sink, &format!("{p}.attention.self.value"), &layer.value);
+            linear(
+                sink,
+                &format!("{p}.attention.output.dense"),
+                &layer.attention_output,
+            );
+            norm(
+                sink,
+                &format!("{p}.attention.output.LayerNorm"),
+                &layer.attention_norm,
+            );
+            linear(
+                sink,
+                &format!("{p}.intermediate.dense"),
+                &layer.intermediate,
+            );
+            linear(sink, &format!("{p}.output.dense"), &layer.output);
+            norm(sink, &format!("{p}.output.LayerNorm"), &layer.output_norm);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Text towers: a pretrained BERT (sentence-transformers models, e.g. all-MiniLM-L6-v2) that
+//! gives the reference numbers, with its tokenizer, pooling and model directory.
+
+mod bert;
+mod model;
+mod pooling;
+mod tokenize;
+mod weights;
+
+pub use bert::{Bert, BertConfig};
+pub use model::{is_text_model, TextManifest, TextModel, TextTower, TEXT_BATCH, TEXT_FORMAT};
+pub use pooling::Pooling;
+pub use tokenize::TextTokenizer;
+pub use weights::{TensorSink, TensorSource};

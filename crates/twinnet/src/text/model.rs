@@ -1,0 +1,344 @@
+//! The text tower (BERT → pooling → optional normalisation) and its model directory.
+//!
+//! A text model directory holds `manifest.json` (format `twinnet-text-model`),
+//! `model.safetensors` under Hugging Face tensor names and `tokenizer.json`. A
+//! sentence-transformers folder is accepted as it is, too: `--model` reads its `config.json`,
+//! `sentence_bert_config.json`, `modules.json` and `1_Pooling/config.json` directly.
+
+use super::bert::{Bert, BertConfig};
+use super::pooling::Pooling;
+use super::tokenize::TextTokenizer;
+use super::weights::{TensorSink, TensorSource};
+use crate::backend;
+use crate::batch::to_rows;
+use crate::distance::Distance;
+use crate::fsutil::write_atomic;
+use crate::tower::l2_normalize;
+use anyhow::{bail, Context, Result};
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// `format` of a text model's manifest.
+pub const TEXT_FORMAT: &str = "twinnet-text-model";
+const TEXT_FORMAT_VERSION: u32 = 1;
+/// Tokenizer file inside a text model directory.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// Sentences per forward pass when embedding many texts.
+pub const TEXT_BATCH: usize = 32;
+
+/// The shared text encoder: one BERT, its pooling and optional unit-length scaling.
+#[derive(Module, Debug)]
+pub struct TextTower {
+    /// The transformer.
+    pub bert: Bert,
+    #[module(skip)]
+    pooling: Pooling,
+    #[module(skip)]
+    normalize: bool,
+}
+
+impl TextTower {
+    /// Token ids and mask `[B, L]` → sentence embeddings `[B, dim]`.
+    pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
+        let hidden = self.bert.forward(ids, mask.clone());
+        let pooled = self.pooling.forward(hidden, mask);
+        if self.normalize {
+            l2_normalize(pooled)
+        } else {
+            pooled
+        }
+    }
+}
+
+/// Everything a text model directory says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextManifest {
+    /// Always [`TEXT_FORMAT`].
+    pub format: String,
+    /// Manifest layout version.
+    pub format_version: u32,
+    /// twinnet version that wrote it.
+    pub twinnet_version: String,
+    /// Where the weights came from (the imported folder, or the training run).
+    pub source: String,
+    /// The encoder's shape.
+    pub bert: BertConfig,
+    /// Pooling of token states.
+    pub pooling: Pooling,
+    /// Whether embeddings are scaled to unit length.
+    pub normalize: bool,
+    /// Longest input in tokens, special tokens included; longer texts are truncated.
+    pub max_seq_length: usize,
+    /// Distance used by `verify` and evaluation.
+    pub distance: Distance,
+    /// Decision threshold on the distance, once one has been calibrated on validation data.
+    pub threshold: Option<f32>,
+    /// SHA-256 of `model.safetensors`, checked on load.
+    pub weights_sha256: String,
+    /// SHA-256 of `tokenizer.json`, checked on load.
+    pub tokenizer_sha256: String,
+}
+
+impl TextManifest {
+    /// Length of the embedding.
+    pub fn embedding_dim(&self) -> usize {
+        self.bert.hidden_size * self.pooling.blocks()
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `dir` holds a text model (twinnet's or a sentence-transformers folder).
+pub fn is_text_model(dir: &Path) -> bool {
+    if dir.join("modules.json").is_file() && !dir.join(crate::model::MANIFEST_FILE).is_file() {
+        return true;
+    }
+    std::fs::read_to_string(dir.join(crate::model::MANIFEST_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["format"] == TEXT_FORMAT)
+}
+
+/// A loaded text model, ready to embed and compare texts.
+pub struct TextModel {
+    /// The manifest (built from the folder's own files for a sentence-transformers folder).
+    pub manifest: TextManifest,
+    /// The encoder, without autodiff.
+    pub tower: TextTower,
+    /// The tokenizer, truncating at `manifest.max_seq_length`.
+    pub tokenizer: TextTokenizer,
+    /// The device it computes on.
+    pub device: Device,
+    /// The directory it came from.
+    pub dir: PathBuf,
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))
+}
+
+fn require(dir: &Path, file: &str) -> Result<PathBuf> {
+    let p = dir.join(file);
+    if !p.is_file() {
+        bail!(
+            "{} is not a complete sentence-transformers model: {file} is missing",
+            dir.display()
+        );
+    }
+    Ok(p)
+}
+
+/// Reads a sentence-transformers folder's description of itself (no weights yet).
+fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
+    let modules_path = require(dir, "modules.json")?;
+    let modules = read_json(&modules_path)?;
+    let modules = modules
+        .as_array()
+        .with_context(|| format!("{}: expected a list of modules", modules_path.display()))?;
+    let kinds: Vec<&str> = modules
+        .iter()
+        .map(|m| m["type"].as_str().unwrap_or(""))
+        .collect();
+    let mut pooling_dir = None;
+    let mut normalize = false;
+    for (m, kind) in modules.iter().zip(&kinds) {
+        match kind.rsplit('.').next().unwrap_or("") {
+            "Transformer" => {}
+            "Pooling" => pooling_dir = Some(m["path"].as_str().unwrap_or("1_Pooling").to_string()),
+            "Normalize" => normalize = true,
+            other => bail!(
+                "{}: module type '{other}' is not supported (Transformer, Pooling, Normalize)",
+                modules_path.display()
+            ),
+        }
+    }
+    if kinds.first().is_none_or(|k| !k.ends_with("Transformer")) {
+        bail!(
+            "{}: the first module must be a Transformer",
+            modules_path.display()
+        );
+    }
+    let pooling = match pooling_dir {
+        Some(p) => Pooling::from_file(&require(dir, &format!("{p}/config.json"))?)?,
+        None => bail!("{}: no Pooling module", modules_path.display()),
+    };
+    let bert = BertConfig::from_file(&require(dir, "config.json")?)?;
+    let st_path = require(dir, "sentence_bert_config.json")?;
+    let max_seq_length = read_json(&st_path)?["max_seq_length"]
+        .as_u64()
+        .with_context(|| format!("{}: max_seq_length is missing", st_path.display()))?
+        as usize;
+    require(dir, "model.safetensors")?;
+    require(dir, TOKENIZER_FILE)?;
+    Ok(TextManifest {
+        format: TEXT_FORMAT.into(),
+        format_version: TEXT_FORMAT_VERSION,
+        twinnet_version: env!("CARGO_PKG_VERSION").into(),
+        source: dir.display().to_string(),
+        bert,
+        pooling,
+        normalize,
+        max_seq_length,
+        distance: Distance::Cosine,
+        threshold: None,
+        weights_sha256: String::new(),
+        tokenizer_sha256: String::new(),
+    })
+}
+
+impl TextModel {
+    /// Loads a twinnet text model directory or a sentence-transformers folder.
+    pub fn load(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            bail!("model directory {} does not exist", dir.display());
+        }
+        let manifest_path = dir.join(crate::model::MANIFEST_FILE);
+        let (manifest, check_hashes) = if manifest_path.is_file() {
+            let m: TextManifest = serde_json::from_value(read_json(&manifest_path)?)
+                .with_context(|| format!("{}: invalid text manifest", manifest_path.display()))?;
+            if m.format != TEXT_FORMAT {
+                bail!(
+                    "{}: format is '{}', not '{TEXT_FORMAT}'",
+                    manifest_path.display(),
+                    m.format
+                );
+            }
+            if m.format_version > TEXT_FORMAT_VERSION {
+                bail!(
+                    "{}: manifest version {} is newer than this twinnet understands",
+                    manifest_path.display(),
+                    m.format_version
+                );
+            }
+            m.bert
+                .check()
+                .with_context(|| format!("{}: unsupported BERT config", manifest_path.display()))?;
+            (m, true)
+        } else {
+            (sentence_transformers_manifest(dir)?, false)
+        };
+        if manifest.max_seq_length > manifest.bert.max_position_embeddings {
+            bail!(
+                "max_seq_length {} exceeds the {} positions the model has",
+                manifest.max_seq_length,
+                manifest.bert.max_position_embeddings
+            );
+        }
+        let weights_path = dir.join(crate::model::WEIGHTS_FILE);
+        let src = TensorSource::open(&weights_path)?;
+        let tokenizer_path = dir.join(TOKENIZER_FILE);
+        if check_hashes {
+            let sha = sha256_hex(src.bytes());
+            if sha != manifest.weights_sha256 {
+                bail!(
+                    "{}: SHA-256 {sha} does not match the manifest ({}); the file was changed",
+                    weights_path.display(),
+                    manifest.weights_sha256
+                );
+            }
+            let tok = std::fs::read(&tokenizer_path)
+                .with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
+            if sha256_hex(&tok) != manifest.tokenizer_sha256 {
+                bail!(
+                    "{}: SHA-256 does not match the manifest; the file was changed",
+                    tokenizer_path.display()
+                );
+            }
+        }
+        let tokenizer = TextTokenizer::from_file(
+            &tokenizer_path,
+            manifest.max_seq_length,
+            manifest.bert.vocab_size,
+        )?;
+        let device = backend::inference_device();
+        let bert = Bert::load(&manifest.bert, &src, &device)?;
+        let tower = TextTower {
+            bert,
+            pooling: manifest.pooling.clone(),
+            normalize: manifest.normalize,
+        };
+        Ok(Self {
+            manifest,
+            tower,
+            tokenizer,
+            device,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Token ids of each text (special tokens added, truncated to `max_seq_length`).
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        self.tokenizer.encode(texts)
+    }
+
+    /// Embeds texts in input order, `progress` called with the number done after each batch.
+    ///
+    /// Texts are grouped by length so each batch pads little; the result does not depend on
+    /// the grouping (padding is masked out of attention and pooling).
+    pub fn embed_with_progress(
+        &self,
+        texts: &[&str],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let ids = self.token_ids(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+        let dim = self.manifest.embedding_dim();
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(TEXT_BATCH) {
+            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+            let (t, m) = self.tokenizer.batch(&seqs, &self.device);
+            let rows = to_rows(self.tower.forward(t, m));
+            for (&i, row) in chunk.iter().zip(rows.chunks(dim)) {
+                out[i] = row.to_vec();
+            }
+            progress(chunk.len());
+        }
+        Ok(out)
+    }
+
+    /// Embeds texts in input order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_progress(texts, |_| {})
+    }
+
+    /// The model's distance between two embeddings.
+    pub fn distance(&self, a: &[f32], b: &[f32]) -> f32 {
+        self.manifest.distance.between(a, b)
+    }
+
+    /// Writes this model as a twinnet text model directory (weights, tokenizer, manifest), each
+    /// file atomically; returns the manifest written.
+    pub fn save(&self, out: &Path, source: &str) -> Result<TextManifest> {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create model directory {}", out.display()))?;
+        let mut sink = TensorSink::default();
+        self.tower.bert.save(&mut sink);
+        let weights = sink.to_bytes()?;
+        let tokenizer_src = self.dir.join(TOKENIZER_FILE);
+        let tokenizer = std::fs::read(&tokenizer_src)
+            .with_context(|| format!("cannot read {}", tokenizer_src.display()))?;
+        let mut manifest = self.manifest.clone();
+        manifest.source = source.to_string();
+        manifest.twinnet_version = env!("CARGO_PKG_VERSION").into();
+        manifest.weights_sha256 = sha256_hex(&weights);
+        manifest.tokenizer_sha256 = sha256_hex(&tokenizer);
+        write_atomic(&out.join(crate::model::WEIGHTS_FILE), &weights)?;
+        write_atomic(&out.join(TOKENIZER_FILE), &tokenizer)?;
+        write_atomic(
+            &out.join(crate::model::MANIFEST_FILE),
+            &serde_json::to_vec_pretty(&manifest)?,
+        )?;
+        Ok(manifest)
+    }
+}

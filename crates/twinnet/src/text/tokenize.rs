@@ -1,0 +1,70 @@
+//! Wordpiece tokenisation through the Hugging Face `tokenizers` crate, truncated to the model's
+//! own `max_seq_length` rather than whatever `tokenizer.json` bakes in.
+
+use anyhow::{bail, Result};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use std::path::Path;
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// A tokenizer that emits ids with the special tokens added, never padded.
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    pad_id: u32,
+}
+
+impl TextTokenizer {
+    /// Loads `tokenizer.json`, truncating to `max_len` tokens (special tokens included) and
+    /// refusing one whose ids would fall outside a vocabulary of `vocab_size`.
+    pub fn from_file(path: &Path, max_len: usize, vocab_size: usize) -> Result<Self> {
+        let mut inner = Tokenizer::from_file(path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot load tokenizer: {e}", path.display()))?;
+        let n = inner.get_vocab_size(true);
+        if n > vocab_size {
+            bail!(
+                "{}: the tokenizer has {n} tokens but the model's vocabulary has {vocab_size}; \
+                 they do not belong together",
+                path.display()
+            );
+        }
+        let pad_id = inner
+            .get_padding()
+            .map(|p| p.pad_id)
+            .or_else(|| inner.token_to_id("[PAD]"))
+            .unwrap_or(0);
+        inner.with_padding(None);
+        inner
+            .with_truncation(Some(TruncationParams {
+                max_length: max_len,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(Self { inner, pad_id })
+    }
+
+    /// Token ids of each text, in input order.
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let encodings = self
+            .inner
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| anyhow::anyhow!("tokenisation failed: {e}"))?;
+        Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Pads `ids` to the longest and returns `(ids [B, L], mask [B, L])` on `device`.
+    pub fn batch(&self, ids: &[&[u32]], device: &Device) -> (Tensor<2, Int>, Tensor<2>) {
+        let len = ids.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
+        let b = ids.len();
+        let mut flat = Vec::with_capacity(b * len);
+        let mut mask = Vec::with_capacity(b * len);
+        for seq in ids {
+            flat.extend(seq.iter().map(|&t| i64::from(t)));
+            flat.extend(std::iter::repeat_n(i64::from(self.pad_id), len - seq.len()));
+            mask.extend(std::iter::repeat_n(1.0f32, seq.len()));
+            mask.extend(std::iter::repeat_n(0.0f32, len - seq.len()));
+        }
+        (
+            Tensor::from_data(TensorData::new(flat, [b, len]), device),
+            Tensor::from_data(TensorData::new(mask, [b, len]), device),
+        )
+    }
+}

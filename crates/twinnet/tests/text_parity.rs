@@ -1,0 +1,142 @@
+//! The MiniLM tower against sentence-transformers' own numbers (tests/data/minilm-golden.json:
+//! token ids and embeddings computed by sentence-transformers 6.2, CPU, float32).
+//!
+//! Needs the model weights (`twinnet data fetch minilm` puts them in `data/minilm`; or set
+//! `TWINNET_MINILM`). Without them each test says so and passes without checking anything.
+
+use std::path::{Path, PathBuf};
+use twinnet::text::TextModel;
+
+fn model_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TWINNET_MINILM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
+    if dir.join("model.safetensors").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
+            dir.display()
+        );
+        None
+    }
+}
+
+struct Golden {
+    sentences: Vec<String>,
+    token_ids: Vec<Vec<u32>>,
+    embeddings: Vec<Vec<f32>>,
+}
+
+fn golden() -> Golden {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/minilm-golden.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let strings = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let nested = |k: &str| -> Vec<Vec<f64>> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    Golden {
+        sentences: strings("sentences"),
+        token_ids: nested("token_ids")
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| x as u32).collect())
+            .collect(),
+        embeddings: nested("embeddings")
+            .into_iter()
+            .map(|r| r.into_iter().map(|x| x as f32).collect())
+            .collect(),
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn token_ids_and_embeddings_match_sentence_transformers() {
+    let Some(dir) = model_dir() else { return };
+    let model = TextModel::load(&dir).unwrap();
+    let g = golden();
+    let texts: Vec<&str> = g.sentences.iter().map(String::as_str).collect();
+    // The golden set covers the empty string, non-Latin text, emoji and a 256-token truncation.
+    assert!(texts.contains(&""));
+    assert!(g.token_ids.iter().any(|ids| ids.len() == 256));
+
+    let ids = model.token_ids(&texts).unwrap();
+    for (i, (got, want)) in ids.iter().zip(&g.token_ids).enumerate() {
+        assert_eq!(got, want, "token ids of sentence {i} {:?}", texts[i]);
+    }
+    let emb = model.embed(&texts).unwrap();
+    assert_eq!(emb[0].len(), 384);
+    let mut worst = 1.0f64;
+    for (i, (got, want)) in emb.iter().zip(&g.embeddings).enumerate() {
+        let c = cosine(got, want);
+        worst = worst.min(c);
+        assert!(c >= 0.9999, "sentence {i} {:?}: cosine {c}", texts[i]);
+        let norm: f32 = got.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "normalised: {norm}");
+    }
+    eprintln!("lowest cosine with sentence-transformers: {worst:.7}");
+}
+
+#[test]
+fn batched_encoding_equals_one_by_one() {
+    let Some(dir) = model_dir() else { return };
+    let model = TextModel::load(&dir).unwrap();
+    let g = golden();
+    // Short texts only: one-by-one runs are the slow path.
+    let texts: Vec<&str> = g
+        .sentences
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.len() < 80)
+        .collect();
+    let batched = model.embed(&texts).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let single = model.embed(&[t]).unwrap().remove(0);
+        let max_diff = single
+            .iter()
+            .zip(&batched[i])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max_diff < 1e-5, "{t:?}: padded batch differs by {max_diff}");
+    }
+}
+
+#[test]
+fn similar_sentences_are_closer_than_unrelated_ones() {
+    let Some(dir) = model_dir() else { return };
+    let model = TextModel::load(&dir).unwrap();
+    let e = model
+        .embed(&[
+            "It is raining heavily in Seattle today.",
+            "Heavy rain is falling in Seattle.",
+            "The stock market fell sharply on Monday.",
+        ])
+        .unwrap();
+    assert!(model.distance(&e[0], &e[1]) < model.distance(&e[0], &e[2]));
+}
