@@ -33,9 +33,9 @@ enum Command {
     Train(Box<commands::train::Args>),
     /// Evaluate a model on seeded, balanced verification pairs.
     Eval(commands::eval::Args),
-    /// Print one embedding per input image.
+    /// Print one embedding per input image or text.
     Embed(commands::embed::Args),
-    /// Decide whether two images show the same class.
+    /// Decide whether two images (or two texts) show the same class.
     Verify(commands::verify::Args),
     /// N-way K-shot accuracy on classes the model did not train on.
     Oneshot(commands::oneshot::Args),
@@ -45,8 +45,10 @@ enum Command {
     Demo(commands::demo::Args),
     /// Measure training and inference throughput, mining and one-shot costs.
     Bench(commands::bench::Args),
-    /// Fetch datasets.
+    /// Fetch datasets and pretrained models.
     Data(commands::data::Args),
+    /// Import a model made elsewhere (a sentence-transformers folder).
+    Import(commands::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Plot(a) => commands::plot::run(a),
         Command::Data(a) => commands::data::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Import(a) => commands::import::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

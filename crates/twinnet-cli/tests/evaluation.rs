@@ -1,22 +1,9 @@
 //! `oneshot`, `eval --retrieval`, `plot` and `bench` through the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample")
-}
-
-fn twinnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_twinnet"))
-        .args(args)
-        .output()
-        .expect("run twinnet")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::*;
 
 fn small_model(dir: &Path) -> PathBuf {
     let out = dir.join("m");

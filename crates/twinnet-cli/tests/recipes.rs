@@ -1,19 +1,11 @@
 //! Selecting losses, miners and samplers from flags and from a TOML config, and refusing
 //! combinations that cannot work.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample")
-}
-
-fn twinnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_twinnet"))
-        .args(args)
-        .output()
-        .expect("run twinnet")
-}
+mod common;
+use common::*;
 
 fn train(out: &Path, extra: &[&str]) -> Output {
     let data = sample();

@@ -9,7 +9,7 @@ use crate::batch::{to_rows, InputSpec};
 use crate::data::load_image_file;
 use crate::distance::Distance;
 use crate::eval::VerificationMetrics;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{sha256_hex, write_atomic};
 use crate::loss::{KochHead, LossKind};
 use crate::score::Scorer;
 use crate::tower::{Tower, TowerConfig};
@@ -17,7 +17,6 @@ use anyhow::{bail, Context, Result};
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -164,13 +163,6 @@ pub fn safetensors_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>> 
         .into_iter()
         .map(|(name, view)| (name, view.shape().to_vec()))
         .collect())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn weights_info(file: &str, bytes: &[u8]) -> Result<WeightsInfo> {

@@ -12,13 +12,12 @@ use super::weights::{TensorSink, TensorSource};
 use crate::backend;
 use crate::batch::to_rows;
 use crate::distance::Distance;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{sha256_hex, write_atomic};
 use crate::tower::l2_normalize;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// `format` of a text model's manifest.
@@ -87,13 +86,6 @@ impl TextManifest {
     pub fn embedding_dim(&self) -> usize {
         self.bert.hidden_size * self.pooling.blocks()
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Whether `dir` holds a text model (twinnet's or a sentence-transformers folder).

@@ -1,0 +1,177 @@
+//! Text models from the command line: import, embed --text / --text-file, verify --text, and
+//! bad text input. Needs the MiniLM weights (`twinnet data fetch minilm`); without them each
+//! test says so and checks nothing.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::*;
+
+fn minilm() -> Option<PathBuf> {
+    let dir = std::env::var_os("TWINNET_MINILM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
+    if dir.join("model.safetensors").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn import_embed_and_verify_texts() {
+    let Some(src) = minilm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("minilm");
+    let (src, m) = (src.to_str().unwrap(), out.to_str().unwrap());
+    json(&twinnet(&[
+        "import",
+        "sentence-transformers",
+        src,
+        "--out",
+        m,
+        "--json",
+    ]));
+    assert!(out.join("manifest.json").is_file() && out.join("tokenizer.json").is_file());
+    // A second import into the same directory needs --force.
+    assert_fails_with(
+        &twinnet(&["import", "sentence-transformers", src, "--out", m]),
+        "--force",
+    );
+
+    // --text-file: one text per line, an empty line is an empty text, input order kept; the
+    // imported model and the original folder give the same vectors.
+    let file = dir.path().join("texts.txt");
+    std::fs::write(
+        &file,
+        "Heavy rain is falling in Seattle.\n\nA man is playing a guitar.\n",
+    )
+    .unwrap();
+    let rows = json(&twinnet(&[
+        "embed",
+        "--model",
+        m,
+        "--text-file",
+        file.to_str().unwrap(),
+        "--json",
+    ]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["text"], "");
+    assert_eq!(rows[2]["text"], "A man is playing a guitar.");
+    assert_eq!(rows[0]["embedding"].as_array().unwrap().len(), 384);
+    let direct = json(&twinnet(&[
+        "embed",
+        "--model",
+        src,
+        "--text",
+        "A man is playing a guitar.",
+        "--json",
+    ]));
+    assert_eq!(direct[0]["embedding"], rows[2]["embedding"]);
+
+    // verify --text: paraphrases are nearer than unrelated sentences; --threshold decides.
+    let verdict = |a: &str, b: &str| {
+        json(&twinnet(&[
+            "verify",
+            "--model",
+            m,
+            "--text",
+            a,
+            b,
+            "--threshold",
+            "0.5",
+            "--json",
+        ]))
+    };
+    let near = verdict(
+        "It is raining heavily in Seattle today.",
+        "Heavy rain is falling in Seattle.",
+    );
+    let far = verdict(
+        "It is raining heavily in Seattle today.",
+        "The stock market fell sharply on Monday.",
+    );
+    assert!(near["distance"].as_f64().unwrap() < far["distance"].as_f64().unwrap());
+    assert_eq!(near["same"], true);
+    assert_eq!(far["same"], false);
+    // Without a calibrated threshold the verdict is left open.
+    let open = json(&twinnet(&[
+        "verify", "--model", m, "--text", "a", "b", "--json",
+    ]));
+    assert!(open["same"].is_null() && open["threshold"].is_null());
+}
+
+#[test]
+fn bad_text_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A sentence-transformers folder missing its weights (checked before anything is loaded).
+    let partial = dir.path().join("partial");
+    std::fs::create_dir_all(partial.join("1_Pooling")).unwrap();
+    std::fs::write(
+        partial.join("modules.json"),
+        r#"[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
+            {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        partial.join("1_Pooling/config.json"),
+        r#"{"pooling_mode_mean_tokens": true}"#,
+    )
+    .unwrap();
+    assert_fails_with(
+        &twinnet(&["embed", "--model", partial.to_str().unwrap(), "--text", "x"]),
+        "config.json is missing",
+    );
+
+    let Some(src) = minilm() else { return };
+    // Text that is not UTF-8: the line is named.
+    let file = dir.path().join("bad.txt");
+    std::fs::write(&file, b"fine\nbroken \xff\n").unwrap();
+    assert_fails_with(
+        &twinnet(&[
+            "embed",
+            "--model",
+            src.to_str().unwrap(),
+            "--text-file",
+            file.to_str().unwrap(),
+        ]),
+        "bad.txt, line 2: not valid UTF-8",
+    );
+    // A tokenizer that does not belong to the vocabulary.
+    let small = dir.path().join("small-vocab");
+    std::fs::create_dir_all(small.join("1_Pooling")).unwrap();
+    for f in [
+        "modules.json",
+        "sentence_bert_config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "1_Pooling/config.json",
+    ] {
+        std::fs::copy(src.join(f), small.join(f)).unwrap();
+    }
+    let config = std::fs::read_to_string(src.join("config.json")).unwrap();
+    std::fs::write(
+        small.join("config.json"),
+        config.replace("\"vocab_size\": 30522", "\"vocab_size\": 1000"),
+    )
+    .unwrap();
+    assert_fails_with(
+        &twinnet(&["embed", "--model", small.to_str().unwrap(), "--text", "x"]),
+        "do not belong together",
+    );
+    // Text flags on an image model, files on a text model.
+    assert_fails_with(
+        &twinnet(&["embed", "--model", src.to_str().unwrap(), "some.png"]),
+        "is a text model",
+    );
+}
