@@ -16,7 +16,8 @@ pub struct Args {
     /// Model directory.
     #[arg(long)]
     pub model: PathBuf,
-    /// Evaluation data (IDX folder, image folder or pair list; see `train --help`).
+    /// Evaluation data (IDX folder, image folder or pair list; see `train --help`). For a text
+    /// model: a TSV of text pairs `text_a<TAB>text_b<TAB>label or score`.
     #[arg(long)]
     pub data: String,
     /// IDX split to evaluate on.
@@ -41,6 +42,13 @@ pub struct Args {
     /// Also write the pictures (ROC, histograms, embedding map, training curves) to this folder.
     #[arg(long)]
     pub plots: Option<PathBuf>,
+    /// Text models: labelled validation pairs (TSV) to calibrate the decision threshold on,
+    /// for a model that has none yet (never calibrate on the test pairs).
+    #[arg(long, value_name = "TSV")]
+    pub calibration: Option<PathBuf>,
+    /// Text models: decide with this distance threshold.
+    #[arg(long)]
+    pub threshold: Option<f32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -78,6 +86,12 @@ pub struct EvalOutput {
 
 /// Runs `twinnet eval`.
 pub fn run(args: Args) -> Result<()> {
+    if twinnet::text::is_text_model(&args.model) {
+        return super::text_eval::run(&args);
+    }
+    if args.calibration.is_some() || args.threshold.is_some() {
+        anyhow::bail!("--calibration and --threshold apply to text models; an image model uses the threshold calibrated when it was trained");
+    }
     let out = evaluate_at_depth(
         &args.model,
         &args.data,

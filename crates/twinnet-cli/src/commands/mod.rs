@@ -8,5 +8,6 @@ pub mod eval;
 pub mod import;
 pub mod oneshot;
 pub mod plot;
+pub mod text_eval;
 pub mod train;
 pub mod verify;

@@ -10,6 +10,7 @@ mod image_input;
 mod pairs;
 mod spec;
 mod text;
+mod text_pairs;
 
 pub use augment::AugmentConfig;
 pub use folder::{read_image_folder, read_image_folder_at_depth};
@@ -18,6 +19,9 @@ pub use image_input::{load_image_file, save_item_png, ImageShape};
 pub use pairs::{read_pair_list, PairList};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};
+pub use text_pairs::{
+    read_labeled_texts, read_text_pairs, read_text_triplets, PairTarget, TextPairs,
+};
 
 use anyhow::{bail, Result};
 

@@ -1,0 +1,159 @@
+//! Text training and evaluation files (TSV, UTF-8): pairs with a label or a score, triplets, and
+//! labelled texts. Every error names the file and line.
+//!
+//! - pairs: `text_a<TAB>text_b<TAB>target`. Targets that are all 0/1 are labels (1 = same).
+//!   Otherwise they are similarity scores, normalised to [0, 1]: kept as they are when none
+//!   exceeds 1, divided by 5 when none exceeds 5 (the STS-B scale), refused beyond that.
+//! - triplets: `anchor<TAB>positive<TAB>negative`.
+//! - labelled texts: `label<TAB>text` (texts with equal labels are positives of each other).
+//!
+//! A first line is a header when its target column is not a number (pairs) or when it names
+//! the columns (`anchor`, `label`); empty lines are skipped.
+
+use super::text_lines;
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+
+/// What the third column of a pair file means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairTarget {
+    /// 1 = same, 0 = different.
+    Labels,
+    /// Similarity in [0, 1] (after normalising).
+    Scores,
+}
+
+/// Text pairs with their targets.
+#[derive(Debug, Clone)]
+pub struct TextPairs {
+    /// `(text_a, text_b)`.
+    pub pairs: Vec<(String, String)>,
+    /// 1/0 labels, or scores in [0, 1].
+    pub targets: Vec<f32>,
+    /// How to read `targets`.
+    pub kind: PairTarget,
+}
+
+impl TextPairs {
+    /// Labels as booleans (`target ≥ 0.5` for scores).
+    pub fn same(&self) -> Vec<bool> {
+        self.targets.iter().map(|&t| t >= 0.5).collect()
+    }
+
+    /// The pairs at the positions `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Self {
+        Self {
+            pairs: idx.iter().map(|&i| self.pairs[i].clone()).collect(),
+            targets: idx.iter().map(|&i| self.targets[i]).collect(),
+            kind: self.kind,
+        }
+    }
+}
+
+fn rows(path: &Path, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    let mut out = Vec::new();
+    for (i, line) in text_lines(&bytes, &name)?.into_iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<String> = line.split('\t').map(str::to_string).collect();
+        if cells.len() != columns {
+            bail!(
+                "{name}, line {}: expected {columns} tab-separated columns, found {}",
+                i + 1,
+                cells.len()
+            );
+        }
+        out.push((i + 1, cells));
+    }
+    if out.is_empty() {
+        bail!("{name}: no rows");
+    }
+    Ok(out)
+}
+
+fn drop_header(rows: &mut Vec<(usize, Vec<String>)>, is_header: impl Fn(&[String]) -> bool) {
+    if rows.first().is_some_and(|(_, c)| is_header(c)) {
+        rows.remove(0);
+    }
+}
+
+/// Reads a pair file (see the module docs for targets and headers).
+pub fn read_text_pairs(path: &Path) -> Result<TextPairs> {
+    let mut rows = rows(path, 3)?;
+    drop_header(&mut rows, |c| c[2].trim().parse::<f32>().is_err());
+    let name = path.display();
+    let mut pairs = Vec::with_capacity(rows.len());
+    let mut targets = Vec::with_capacity(rows.len());
+    for (line, c) in rows {
+        let t: f32 = c[2]
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t: &f32| t.is_finite())
+            .with_context(|| format!("{name}, line {line}: target '{}' is not a number", c[2]))?;
+        if t < 0.0 {
+            bail!("{name}, line {line}: target {t} is negative");
+        }
+        let mut cells = c.into_iter();
+        pairs.push((cells.next().unwrap(), cells.next().unwrap()));
+        targets.push(t);
+    }
+    if pairs.is_empty() {
+        bail!("{name}: no pairs after the header");
+    }
+    let max = targets.iter().copied().fold(0.0f32, f32::max);
+    let kind = if targets.iter().all(|&t| t == 0.0 || t == 1.0) {
+        PairTarget::Labels
+    } else {
+        PairTarget::Scores
+    };
+    if kind == PairTarget::Scores && max > 1.0 {
+        if max > 5.0 {
+            bail!("{name}: scores go up to {max}; expected labels 0/1 or scores in 0–1 or 0–5");
+        }
+        targets.iter_mut().for_each(|t| *t /= 5.0);
+    }
+    Ok(TextPairs {
+        pairs,
+        targets,
+        kind,
+    })
+}
+
+/// Reads `anchor<TAB>positive<TAB>negative` rows.
+pub fn read_text_triplets(path: &Path) -> Result<Vec<[String; 3]>> {
+    let mut rows = rows(path, 3)?;
+    drop_header(&mut rows, |c| c[0].trim().eq_ignore_ascii_case("anchor"));
+    Ok(rows
+        .into_iter()
+        .map(|(_, c)| {
+            let mut c = c.into_iter();
+            [c.next().unwrap(), c.next().unwrap(), c.next().unwrap()]
+        })
+        .collect())
+}
+
+/// Reads `label<TAB>text` rows; returns the texts and a class index per text (classes in order
+/// of first appearance) with the class names.
+pub fn read_labeled_texts(path: &Path) -> Result<(Vec<String>, Vec<usize>, Vec<String>)> {
+    let mut rows = rows(path, 2)?;
+    drop_header(&mut rows, |c| c[0].trim().eq_ignore_ascii_case("label"));
+    let mut names: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let (mut texts, mut labels) = (Vec::new(), Vec::new());
+    for (_, c) in rows {
+        let mut c = c.into_iter();
+        let (label, text) = (c.next().unwrap(), c.next().unwrap());
+        let k = *index.entry(label.clone()).or_insert_with(|| {
+            names.push(label);
+            names.len() - 1
+        });
+        texts.push(text);
+        labels.push(k);
+    }
+    Ok((texts, labels, names))
+}
