@@ -62,7 +62,7 @@ fn cosent_gradient_matches_finite_differences() {
         .into_data()
         .try_to_vec::<f32>()
         .unwrap();
-    for i in 0..cos.len() {
+    for (i, &gi) in g.iter().enumerate() {
         let h = 1e-4;
         let at = |delta: f64| {
             let v: Vec<f64> = cos
@@ -74,9 +74,8 @@ fn cosent_gradient_matches_finite_differences() {
         };
         let numeric = (at(h) - at(-h)) / (2.0 * h);
         assert!(
-            (f64::from(g[i]) - numeric).abs() < 1e-3 * (1.0 + numeric.abs()),
-            "d/dcos{i}: autodiff {} vs finite difference {numeric}",
-            g[i]
+            (f64::from(gi) - numeric).abs() < 1e-3 * (1.0 + numeric.abs()),
+            "d/dcos{i}: autodiff {gi} vs finite difference {numeric}"
         );
     }
 }
