@@ -31,7 +31,11 @@ enum Command {
     /// Train a Siamese network and write a model directory.
     #[command(after_help = LABELS)]
     Train(Box<commands::train::Args>),
-    /// Evaluate a model on seeded, balanced verification pairs.
+    /// Fine-tune a pretrained text model on text pairs (TSV).
+    #[command(after_help = LABELS)]
+    Finetune(Box<commands::finetune::Args>),
+    /// Evaluate a model on seeded, balanced verification pairs (or a text model on a TSV of
+    /// text pairs).
     Eval(commands::eval::Args),
     /// Print one embedding per input image or text.
     Embed(commands::embed::Args),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => commands::train::run(*a),
         Command::Eval(a) => commands::eval::run(a),
+        Command::Finetune(a) => commands::finetune::run(*a),
         Command::Embed(a) => commands::embed::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Demo(a) => commands::demo::run(a),

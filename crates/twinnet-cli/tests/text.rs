@@ -175,3 +175,77 @@ fn bad_text_input_is_named() {
         "is a text model",
     );
 }
+
+#[test]
+fn finetune_writes_a_calibrated_model_that_eval_reads() {
+    let Some(src) = minilm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tuned");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/text-sample");
+    let (train, val, test) = (
+        sample.join("train.tsv"),
+        sample.join("val.tsv"),
+        sample.join("test.tsv"),
+    );
+    let report = json(&twinnet(&[
+        "finetune",
+        "--model",
+        src.to_str().unwrap(),
+        "--data",
+        train.to_str().unwrap(),
+        "--val",
+        val.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--loss",
+        "mnrl",
+        "--max-pairs",
+        "96",
+        "--batch-size",
+        "8",
+        "--quiet",
+        "--json",
+    ]));
+    let epoch = &report["history"][0];
+    assert!(epoch["train_loss"].as_f64().unwrap().is_finite());
+    let threshold = epoch["validation"]["threshold"].as_f64().unwrap();
+    assert!(report["start"]["auc"].as_f64().unwrap() > 0.5);
+    // The written model carries the validation threshold, and eval uses it on the test pairs.
+    let eval = json(&twinnet(&[
+        "eval",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        test.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(eval["threshold_source"], "model");
+    assert!((eval["threshold"].as_f64().unwrap() - threshold).abs() < 1e-6);
+    for k in [
+        "auc",
+        "eer",
+        "average_precision",
+        "accuracy",
+        "f1",
+        "spearman",
+        "pearson",
+    ] {
+        let v = eval[k].as_f64().unwrap();
+        assert!(v.is_finite() && (-1.0..=1.0).contains(&v), "{k} = {v}");
+    }
+    assert!(eval["auc"].as_f64().unwrap() > 0.7, "{eval}");
+    assert_eq!(eval["pairs"], 400);
+    // Not over a model that is there already, unless --force.
+    assert_fails_with(
+        &twinnet(&[
+            "finetune",
+            "--model",
+            src.to_str().unwrap(),
+            "--data",
+            train.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        "--force",
+    );
+}

@@ -2,6 +2,7 @@
 
 use crate::output::{print_json, Table};
 use anyhow::Result;
+use std::path::{Path, PathBuf};
 use twinnet::bench::{run_bench, BenchOptions};
 
 /// Flags of `twinnet bench`.
@@ -16,9 +17,62 @@ pub struct Args {
     /// Only the two peer figures (training steps/s, embeddings/s), no mining or one-shot.
     #[arg(long)]
     pub quick: bool,
+    /// Measure sentence encoding of this text model instead (batch 32), the figure compared
+    /// with sentence-transformers.
+    #[arg(long, value_name = "MODEL")]
+    pub text_model: Option<PathBuf>,
+    /// Sentences for --text-model, one per line [default: both columns of the bundled
+    /// assets/text-sample/test.tsv].
+    #[arg(long, value_name = "FILE")]
+    pub sentences: Option<PathBuf>,
+    /// Timed rounds over the sentences for --text-model.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn text_bench(model: &Path, sentences: Option<&Path>, rounds: usize, json: bool) -> Result<()> {
+    let texts: Vec<String> = match sentences {
+        Some(f) => twinnet::data::read_text_lines(f)?,
+        None => {
+            let sample =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/text-sample/test.tsv");
+            let pairs = twinnet::data::read_text_pairs(&sample)?;
+            pairs.pairs.into_iter().flat_map(|(a, b)| [a, b]).collect()
+        }
+    };
+    let model = twinnet::text::TextModel::load(model)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let r = twinnet::text::bench_text_encoding(&model, &refs, rounds)?;
+    #[derive(serde::Serialize)]
+    struct Out {
+        backend: &'static str,
+        threads: usize,
+        #[serde(flatten)]
+        bench: twinnet::text::TextBench,
+    }
+    let out = Out {
+        backend: twinnet::backend::backend_name(),
+        threads: rayon::current_num_threads(),
+        bench: r,
+    };
+    if json {
+        return print_json(&out);
+    }
+    let mut t = Table::new(&["figure", "value"]);
+    t.row(vec![
+        "backend / threads".into(),
+        format!("{} / {}", out.backend, out.threads),
+    ]);
+    t.row(vec!["sentences".into(), out.bench.sentences.to_string()]);
+    t.row(vec![
+        format!("sentences/s (batch {})", out.bench.batch),
+        format!("{:.1}", out.bench.sentences_per_s),
+    ]);
+    println!("{}", t.render());
+    Ok(())
 }
 
 /// Runs `twinnet bench`.
@@ -28,6 +82,9 @@ pub fn run(args: Args) -> Result<()> {
             .num_threads(n)
             .build_global()
             .map_err(|e| anyhow::anyhow!("cannot set {n} threads: {e}"))?;
+    }
+    if let Some(model) = &args.text_model {
+        return text_bench(model, args.sentences.as_deref(), args.rounds, args.json);
     }
     let opts = BenchOptions {
         steps: args.steps,

@@ -5,6 +5,7 @@ pub mod data;
 pub mod demo;
 pub mod embed;
 pub mod eval;
+pub mod finetune;
 pub mod import;
 pub mod oneshot;
 pub mod plot;

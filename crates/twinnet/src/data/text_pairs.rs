@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use std::path::Path;
 
 /// What the third column of a pair file means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PairTarget {
     /// 1 = same, 0 = different.

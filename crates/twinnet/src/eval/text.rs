@@ -6,7 +6,7 @@ use crate::data::{PairTarget, TextPairs};
 use serde::Serialize;
 
 /// Metrics of a model on one text-pair file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TextPairMetrics {
     /// Pairs evaluated.
     pub pairs: usize,
@@ -140,23 +140,34 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&ranks(x), &ranks(y))
 }
 
+/// The distinct texts of `data` (first-seen order) and, per pair, the positions of its texts,
+/// so each text is embedded once however many pairs it is in.
+pub fn distinct_texts(data: &TextPairs) -> (Vec<&str>, Vec<(usize, usize)>) {
+    let mut pos = std::collections::HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let mut index = Vec::with_capacity(data.pairs.len());
+    for (a, b) in &data.pairs {
+        let mut ids = [0usize; 2];
+        for (k, t) in [a.as_str(), b.as_str()].into_iter().enumerate() {
+            ids[k] = *pos.entry(t).or_insert_with(|| {
+                texts.push(t);
+                texts.len() - 1
+            });
+        }
+        index.push((ids[0], ids[1]));
+    }
+    (texts, index)
+}
+
 /// The model's distance for every pair of `data`, each distinct text embedded once.
-pub fn text_pair_distances<'a>(
+pub fn text_pair_distances(
     model: &crate::text::TextModel,
-    data: &'a TextPairs,
+    data: &TextPairs,
     progress: impl FnMut(usize),
 ) -> anyhow::Result<Vec<f32>> {
-    let mut index = std::collections::HashMap::new();
-    let mut texts: Vec<&str> = Vec::new();
-    let mut slot = |t: &'a str| -> usize {
-        *index.entry(t).or_insert_with(|| {
-            texts.push(t);
-            texts.len() - 1
-        })
-    };
-    let ids: Vec<(usize, usize)> = data.pairs.iter().map(|(a, b)| (slot(a), slot(b))).collect();
+    let (texts, index) = distinct_texts(data);
     let embeddings = model.embed_with_progress(&texts, progress)?;
-    Ok(ids
+    Ok(index
         .iter()
         .map(|&(a, b)| model.distance(&embeddings[a], &embeddings[b]))
         .collect())

@@ -1,14 +1,19 @@
 //! Text towers: a pretrained BERT (sentence-transformers models, e.g. all-MiniLM-L6-v2) that
 //! gives the reference numbers, with its tokenizer, pooling and model directory.
 
+mod bench;
 mod bert;
 mod model;
 mod pooling;
 mod tokenize;
 mod weights;
 
+pub use bench::{bench_text_encoding, TextBench};
 pub use bert::{Bert, BertConfig};
-pub use model::{is_text_model, TextManifest, TextModel, TextTower, TEXT_BATCH, TEXT_FORMAT};
+pub use model::{
+    embed_texts, is_text_model, save_text_model, TextManifest, TextModel, TextTower, TEXT_BATCH,
+    TEXT_FORMAT, TOKENIZER_FILE,
+};
 pub use pooling::Pooling;
 pub use tokenize::TextTokenizer;
 pub use weights::{TensorSink, TensorSource};

@@ -79,6 +79,9 @@ pub struct TextManifest {
     pub weights_sha256: String,
     /// SHA-256 of `tokenizer.json`, checked on load.
     pub tokenizer_sha256: String,
+    /// How the model was fine-tuned by twinnet, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine_tuning: Option<serde_json::Value>,
 }
 
 impl TextManifest {
@@ -185,12 +188,18 @@ fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
         threshold: None,
         weights_sha256: String::new(),
         tokenizer_sha256: String::new(),
+        fine_tuning: None,
     })
 }
 
 impl TextModel {
     /// Loads a twinnet text model directory or a sentence-transformers folder.
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_on(dir, backend::inference_device())
+    }
+
+    /// Like [`TextModel::load`], onto `device` (the training device, for fine-tuning).
+    pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
         if !dir.is_dir() {
             bail!("model directory {} does not exist", dir.display());
         }
@@ -252,7 +261,6 @@ impl TextModel {
             manifest.max_seq_length,
             manifest.bert.vocab_size,
         )?;
-        let device = backend::inference_device();
         let bert = Bert::load(&manifest.bert, &src, &device)?;
         let tower = TextTower {
             bert,
@@ -280,23 +288,9 @@ impl TextModel {
     pub fn embed_with_progress(
         &self,
         texts: &[&str],
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<Vec<Vec<f32>>> {
-        let ids = self.token_ids(texts)?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
-        let dim = self.manifest.embedding_dim();
-        let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(TEXT_BATCH) {
-            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
-            let (t, m) = self.tokenizer.batch(&seqs, &self.device);
-            let rows = to_rows(self.tower.forward(t, m));
-            for (&i, row) in chunk.iter().zip(rows.chunks(dim)) {
-                out[i] = row.to_vec();
-            }
-            progress(chunk.len());
-        }
-        Ok(out)
+        embed_texts(&self.tower, &self.tokenizer, &self.device, texts, progress)
     }
 
     /// Embeds texts in input order.
@@ -312,25 +306,75 @@ impl TextModel {
     /// Writes this model as a twinnet text model directory (weights, tokenizer, manifest), each
     /// file atomically; returns the manifest written.
     pub fn save(&self, out: &Path, source: &str) -> Result<TextManifest> {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create model directory {}", out.display()))?;
-        let mut sink = TensorSink::default();
-        self.tower.bert.save(&mut sink);
-        let weights = sink.to_bytes()?;
-        let tokenizer_src = self.dir.join(TOKENIZER_FILE);
-        let tokenizer = std::fs::read(&tokenizer_src)
-            .with_context(|| format!("cannot read {}", tokenizer_src.display()))?;
         let mut manifest = self.manifest.clone();
         manifest.source = source.to_string();
-        manifest.twinnet_version = env!("CARGO_PKG_VERSION").into();
-        manifest.weights_sha256 = sha256_hex(&weights);
-        manifest.tokenizer_sha256 = sha256_hex(&tokenizer);
-        write_atomic(&out.join(crate::model::WEIGHTS_FILE), &weights)?;
-        write_atomic(&out.join(TOKENIZER_FILE), &tokenizer)?;
-        write_atomic(
-            &out.join(crate::model::MANIFEST_FILE),
-            &serde_json::to_vec_pretty(&manifest)?,
-        )?;
-        Ok(manifest)
+        save_text_model(
+            out,
+            &self.tower.bert,
+            manifest,
+            &self.dir.join(TOKENIZER_FILE),
+        )
     }
+}
+
+/// Embeds texts in input order with `tower` on `device`, `progress` called with the number done
+/// after each batch.
+///
+/// Texts are grouped by length so each batch pads little; the result does not depend on the
+/// grouping (padding is masked out of attention and pooling).
+pub fn embed_texts(
+    tower: &TextTower,
+    tokenizer: &TextTokenizer,
+    device: &Device,
+    texts: &[&str],
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<Vec<f32>>> {
+    let ids = tokenizer.encode(texts)?;
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+    let mut out = vec![Vec::new(); texts.len()];
+    for chunk in order.chunks(TEXT_BATCH) {
+        let seqs: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
+        let (t, m) = tokenizer.batch(&seqs, device);
+        let e = tower.forward(t, m);
+        let dim = e.dims()[1];
+        let rows = to_rows(e);
+        for (&i, row) in chunk.iter().zip(rows.chunks(dim)) {
+            out[i] = row.to_vec();
+        }
+        progress(chunk.len());
+    }
+    Ok(out)
+}
+
+/// Writes a text model directory: `bert`'s weights under Hugging Face names, the tokenizer
+/// copied from `tokenizer`, and `manifest` with both files' hashes; each file atomically.
+pub fn save_text_model(
+    out: &Path,
+    bert: &Bert,
+    mut manifest: TextManifest,
+    tokenizer: &Path,
+) -> Result<TextManifest> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create model directory {}", out.display()))?;
+    let mut sink = TensorSink::default();
+    bert.save(&mut sink);
+    let weights = sink.to_bytes()?;
+    let tokenizer_bytes =
+        std::fs::read(tokenizer).with_context(|| format!("cannot read {}", tokenizer.display()))?;
+    manifest.format = TEXT_FORMAT.into();
+    manifest.format_version = TEXT_FORMAT_VERSION;
+    manifest.twinnet_version = env!("CARGO_PKG_VERSION").into();
+    manifest.weights_sha256 = sha256_hex(&weights);
+    manifest.tokenizer_sha256 = sha256_hex(&tokenizer_bytes);
+    write_atomic(&out.join(crate::model::WEIGHTS_FILE), &weights)?;
+    // The tokenizer may be the one already in `out` (saving over the model being trained).
+    if tokenizer != out.join(TOKENIZER_FILE) {
+        write_atomic(&out.join(TOKENIZER_FILE), &tokenizer_bytes)?;
+    }
+    write_atomic(
+        &out.join(crate::model::MANIFEST_FILE),
+        &serde_json::to_vec_pretty(&manifest)?,
+    )?;
+    Ok(manifest)
 }

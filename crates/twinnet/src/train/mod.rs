@@ -7,8 +7,10 @@ mod data;
 mod net;
 mod run;
 mod step;
+mod text;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
 pub use net::SiameseNet;
 pub use run::{train, EpochMetrics, TrainReport};
+pub use text::{finetune_text, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport};

@@ -1,0 +1,332 @@
+//! Fine-tuning a pretrained text tower on text pairs: both texts of every pair go through the one
+//! BERT in a single padded batch, the loss compares their embeddings, AdamW updates the shared
+//! weights with a linear warm-up and decay (sentence-transformers' schedule).
+
+use crate::backend;
+use crate::data::{PairTarget, TextPairs};
+use crate::distance::Distance;
+use crate::eval::{calibrate_threshold, distinct_texts, evaluate_text_pairs, TextPairMetrics};
+use crate::fsutil::write_atomic;
+use crate::loss::{
+    contrastive_loss, contrastive_targets, cosent_loss, cosine_mse_loss, mnrl_loss,
+    online_contrastive_loss,
+};
+use crate::sampling::{rng_for, stream};
+use crate::text::{embed_texts, save_text_model, TextModel, TextTower, TOKENIZER_FILE};
+use anyhow::{bail, Context, Result};
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// The training signal for text pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextLoss {
+    /// The seed's contrastive loss on the cosine distance (labels).
+    #[default]
+    Contrastive,
+    /// Contrastive on the batch's hard pairs only (labels).
+    OnlineContrastive,
+    /// Multiple-negatives ranking: each text must pick its partner among the batch's (positive
+    /// pairs only; the other pairs of the batch are the negatives).
+    Mnrl,
+    /// CoSENT on gold scores (or labels): only the order of the scores matters.
+    Cosent,
+    /// Squared error between cosine similarity and the gold score.
+    Mse,
+}
+
+impl TextLoss {
+    /// All choices, for help texts and errors.
+    pub const NAMES: [&'static str; 5] =
+        ["contrastive", "online-contrastive", "mnrl", "cosent", "mse"];
+}
+
+impl std::str::FromStr for TextLoss {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "contrastive" => Self::Contrastive,
+            "online-contrastive" => Self::OnlineContrastive,
+            "mnrl" => Self::Mnrl,
+            "cosent" => Self::Cosent,
+            "mse" => Self::Mse,
+            other => {
+                return Err(format!(
+                    "unknown text loss '{other}' (choose one of: {})",
+                    Self::NAMES.join(", ")
+                ))
+            }
+        })
+    }
+}
+
+/// A fine-tuning recipe. Defaults follow sentence-transformers' fit().
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextTrainConfig {
+    /// The loss.
+    pub loss: TextLoss,
+    /// Passes over the training pairs.
+    pub epochs: usize,
+    /// Pairs per step (2 × texts through the tower).
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Fraction of all steps spent warming the learning rate up from 0.
+    pub warmup_fraction: f64,
+    /// Margin of the (online) contrastive loss on cosine distance.
+    pub margin: f32,
+    /// Inverse temperature of MNRL and CoSENT.
+    pub scale: f32,
+    /// Seed of the batch order.
+    pub seed: u64,
+}
+
+impl Default for TextTrainConfig {
+    fn default() -> Self {
+        Self {
+            loss: TextLoss::Contrastive,
+            epochs: 1,
+            batch_size: 16,
+            learning_rate: 2e-5,
+            weight_decay: 0.01,
+            warmup_fraction: 0.1,
+            margin: 0.5,
+            scale: 20.0,
+            seed: 0,
+        }
+    }
+}
+
+/// One epoch of fine-tuning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TextEpoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Validation metrics after the epoch.
+    pub validation: TextPairMetrics,
+    /// Wall time of the epoch's training steps.
+    pub seconds: f64,
+    /// Training pairs per second.
+    pub pairs_per_s: f64,
+}
+
+/// What [`finetune_text`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextTrainReport {
+    /// Validation metrics of the starting model.
+    pub start: TextPairMetrics,
+    /// One entry per epoch.
+    pub history: Vec<TextEpoch>,
+    /// Where the model was written.
+    pub out: String,
+}
+
+fn validate(
+    tower: &TextTower,
+    model: &TextModel,
+    val: &TextPairs,
+    texts: &[&str],
+    index: &[(usize, usize)],
+) -> Result<TextPairMetrics> {
+    let device = backend::inference_device();
+    let e = embed_texts(tower, &model.tokenizer, &device, texts, |_| {})?;
+    let d: Vec<f32> = index
+        .iter()
+        .map(|&(a, b)| Distance::Cosine.between(&e[a], &e[b]))
+        .collect();
+    let threshold = calibrate_threshold(&d, &val.same());
+    Ok(evaluate_text_pairs(val, &d, Some(threshold)))
+}
+
+/// Fine-tunes the text model in `start` on `train`, validating (and calibrating the decision
+/// threshold) on `val` after every epoch, and writes the model to `out` after every epoch.
+pub fn finetune_text(
+    start: &Path,
+    train: &TextPairs,
+    val: &TextPairs,
+    cfg: &TextTrainConfig,
+    out: &Path,
+    show_progress: bool,
+) -> Result<TextTrainReport> {
+    if cfg.batch_size < 2 {
+        bail!("batch size must be at least 2 pairs");
+    }
+    if matches!(
+        cfg.loss,
+        TextLoss::Contrastive | TextLoss::OnlineContrastive
+    ) && train.kind == PairTarget::Scores
+    {
+        tracing::info!("scores ≥ 0.5 count as same for the contrastive loss");
+    }
+    let val_same = val.same();
+    if val_same.iter().all(|&s| s) || val_same.iter().all(|&s| !s) {
+        bail!("validation pairs must include both same and different pairs");
+    }
+    let model = TextModel::load_on(start, backend::training_device())?;
+    let tokenizer_path = start.join(TOKENIZER_FILE);
+    let mut tower = model.tower.clone();
+    let (val_texts, val_index) = distinct_texts(val);
+    let start_metrics = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
+
+    // Training pairs, tokenised once. MNRL learns from the same pairs only.
+    let same = train.same();
+    let usable: Vec<usize> = (0..train.pairs.len())
+        .filter(|&i| cfg.loss != TextLoss::Mnrl || same[i])
+        .collect();
+    if usable.len() < cfg.batch_size {
+        bail!(
+            "{} usable training pairs is fewer than one batch of {}",
+            usable.len(),
+            cfg.batch_size
+        );
+    }
+    let a: Vec<&str> = train.pairs.iter().map(|p| p.0.as_str()).collect();
+    let b: Vec<&str> = train.pairs.iter().map(|p| p.1.as_str()).collect();
+    let ids_a = model.tokenizer.encode(&a)?;
+    let ids_b = model.tokenizer.encode(&b)?;
+
+    let steps_per_epoch = usable.len() / cfg.batch_size;
+    let total_steps = steps_per_epoch * cfg.epochs;
+    let warmup = ((total_steps as f64) * cfg.warmup_fraction).round() as usize;
+    let mut optim: ModuleOptimizer = AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay as f32)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let device = model.device.clone();
+    let mut history = Vec::new();
+    let mut step = 0usize;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for epoch in 1..=cfg.epochs {
+        let mut order = usable.clone();
+        order.shuffle(&mut rng_for(cfg.seed, stream::SHUFFLE, epoch as u64));
+        let bar = if show_progress {
+            ProgressBar::new(steps_per_epoch as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "epoch {epoch}/{} {{bar:30}} {{pos}}/{{len}} steps {{msg}} eta {{eta}}",
+                cfg.epochs
+            ))
+            .expect("static template"),
+        );
+        let started = Instant::now();
+        let mut loss_sum = 0.0;
+        for (k, batch) in order.chunks_exact(cfg.batch_size).enumerate() {
+            let lr = if step < warmup {
+                cfg.learning_rate * (step + 1) as f64 / warmup as f64
+            } else {
+                cfg.learning_rate * (total_steps - step) as f64
+                    / (total_steps - warmup).max(1) as f64
+            };
+            let seqs: Vec<&[u32]> = batch
+                .iter()
+                .map(|&i| ids_a[i].as_slice())
+                .chain(batch.iter().map(|&i| ids_b[i].as_slice()))
+                .collect();
+            let (t, m) = model.tokenizer.batch(&seqs, &device);
+            let e = tower.forward(t, m);
+            let (n, dim) = (batch.len(), e.dims()[1]);
+            let ea = e.clone().slice([0..n, 0..dim]);
+            let eb = e.slice([n..2 * n, 0..dim]);
+            let batch_same: Vec<bool> = batch.iter().map(|&i| same[i]).collect();
+            let gold: Vec<f32> = batch.iter().map(|&i| train.targets[i]).collect();
+            let loss = batch_loss(cfg, ea, eb, &batch_same, &gold);
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                bail!("loss became {value} at epoch {epoch}, step {}; stopped (the last written model is kept). Try a lower --lr", k + 1);
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &tower);
+            tower = optim.step(lr, tower, grads);
+            loss_sum += f64::from(value);
+            step += 1;
+            bar.inc(1);
+            bar.set_message(format!(
+                "loss {:.4}  {:.1} pairs/s",
+                loss_sum / (k + 1) as f64,
+                ((k + 1) * cfg.batch_size) as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            ));
+        }
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let validation = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
+        let record = TextEpoch {
+            epoch,
+            train_loss: loss_sum / steps_per_epoch.max(1) as f64,
+            validation,
+            seconds,
+            pairs_per_s: (steps_per_epoch * cfg.batch_size) as f64 / seconds.max(1e-9),
+        };
+        let mut manifest = model.manifest.clone();
+        manifest.source = format!("fine-tuned from {}", start.display());
+        manifest.threshold = record.validation.threshold;
+        manifest.fine_tuning = Some(serde_json::json!({
+            "start": start.display().to_string(),
+            "config": cfg,
+            "train_pairs": train.pairs.len(),
+            "validation_pairs": val.pairs.len(),
+            "epochs_done": epoch,
+            "validation_start": start_metrics,
+            "validation": record.validation,
+            "threshold_source": "validation",
+        }));
+        save_text_model(out, &tower.valid().bert, manifest, &tokenizer_path)?;
+        let mut log = std::fs::read(out.join("metrics.jsonl")).unwrap_or_default();
+        if epoch == 1 {
+            log.clear();
+        }
+        log.extend(serde_json::to_vec(&record)?);
+        log.push(b'\n');
+        write_atomic(&out.join("metrics.jsonl"), &log)?;
+        history.push(record);
+    }
+    Ok(TextTrainReport {
+        start: start_metrics,
+        history,
+        out: out.display().to_string(),
+    })
+}
+
+fn batch_loss(
+    cfg: &TextTrainConfig,
+    ea: Tensor<2>,
+    eb: Tensor<2>,
+    same: &[bool],
+    gold: &[f32],
+) -> Tensor<1> {
+    let n = same.len();
+    let device = ea.device();
+    match cfg.loss {
+        TextLoss::Mnrl => mnrl_loss(ea, eb, cfg.scale),
+        TextLoss::Contrastive => {
+            let d = Distance::Cosine.pairwise(ea, eb);
+            let s: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
+            let target = contrastive_targets(Tensor::from_data(TensorData::new(s, [n]), &device));
+            contrastive_loss(d, target, cfg.margin).mean()
+        }
+        TextLoss::OnlineContrastive => {
+            online_contrastive_loss(Distance::Cosine.pairwise(ea, eb), same, cfg.margin)
+        }
+        TextLoss::Cosent => {
+            let cos = Distance::Cosine.pairwise(ea, eb).neg().add_scalar(1.0);
+            cosent_loss(cos, gold, cfg.scale)
+        }
+        TextLoss::Mse => {
+            let cos = Distance::Cosine.pairwise(ea, eb).neg().add_scalar(1.0);
+            let g = Tensor::from_data(TensorData::new(gold.to_vec(), [n]), &device);
+            cosine_mse_loss(cos, g)
+        }
+    }
+}

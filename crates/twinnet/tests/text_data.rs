@@ -1,0 +1,86 @@
+//! Text pair, triplet and labelled-text files: headers, label vs score targets, and errors that
+//! name the file and line.
+
+use std::path::PathBuf;
+use twinnet::data::{read_labeled_texts, read_text_pairs, read_text_triplets, PairTarget};
+
+fn file(dir: &tempfile::TempDir, name: &str, body: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn pairs_with_labels_or_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = read_text_pairs(&file(
+        &dir,
+        "l.tsv",
+        b"text_a\ttext_b\tlabel\na cat\ta kitten\t1\n\na cat\ta car\t0\n",
+    ))
+    .unwrap();
+    assert_eq!(labels.kind, PairTarget::Labels);
+    assert_eq!(labels.pairs.len(), 2, "header and empty line skipped");
+    assert_eq!(labels.targets, vec![1.0, 0.0]);
+    assert_eq!(labels.same(), vec![true, false]);
+    // 0–5 scores (STS-B) are divided by 5; no header here.
+    let sts = read_text_pairs(&file(&dir, "s.tsv", b"a\tb\t4.5\nc\td\t0\ne\tf\t2.5\n")).unwrap();
+    assert_eq!(sts.kind, PairTarget::Scores);
+    assert_eq!(sts.targets, vec![0.9, 0.0, 0.5]);
+    // 0–1 scores stay as they are.
+    let unit = read_text_pairs(&file(&dir, "u.tsv", b"a\tb\t0.25\nc\td\t1\n")).unwrap();
+    assert_eq!(unit.targets, vec![0.25, 1.0]);
+    assert_eq!(unit.kind, PairTarget::Scores);
+}
+
+#[test]
+fn bad_pair_files_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = |body: &[u8]| {
+        let p = file(&dir, "bad.tsv", body);
+        read_text_pairs(&p).unwrap_err().to_string()
+    };
+    let e = err(b"a\tb\t1\nc\td\n");
+    assert!(
+        e.contains("bad.tsv, line 2: expected 3 tab-separated columns, found 2"),
+        "{e}"
+    );
+    let e = err(b"a\tb\t1\nc\td\tmaybe\n");
+    assert!(e.contains("line 2: target 'maybe' is not a number"), "{e}");
+    let e = err(b"a\tb\t1\nc\td\t-1\n");
+    assert!(e.contains("line 2: target -1 is negative"), "{e}");
+    let e = err(b"a\tb\t7\nc\td\t1\n");
+    assert!(e.contains("scores go up to 7"), "{e}");
+    let e = err(b"a\tb\t1\n\xfe\tx\t0\n");
+    assert!(e.contains("line 2: not valid UTF-8"), "{e}");
+    let e = err(b"");
+    assert!(e.contains("no rows"), "{e}");
+}
+
+#[test]
+fn triplets_and_labelled_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = read_text_triplets(&file(
+        &dir,
+        "t.tsv",
+        b"anchor\tpositive\tnegative\nq\tright\twrong\n",
+    ))
+    .unwrap();
+    assert_eq!(t, vec![["q".to_string(), "right".into(), "wrong".into()]]);
+    let (texts, labels, names) = read_labeled_texts(&file(
+        &dir,
+        "l.tsv",
+        b"label\ttext\nn1\tfirst\nn2\tsecond\nn1\tthird\n",
+    ))
+    .unwrap();
+    assert_eq!(texts, vec!["first", "second", "third"]);
+    assert_eq!(labels, vec![0, 1, 0]);
+    assert_eq!(names, vec!["n1", "n2"]);
+    let e = read_labeled_texts(&file(&dir, "x.tsv", b"n1\tfirst\textra\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("x.tsv, line 1: expected 2 tab-separated columns, found 3"),
+        "{e}"
+    );
+}
