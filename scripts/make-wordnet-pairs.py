@@ -13,7 +13,8 @@ Also writes labelled texts (synset id, text) of the training synsets for mined l
 
 Input: the WordNet database (Debian package wordnet-base: /usr/share/wordnet/data.*).
 Output (TSV, header line): OUT/{train,val,test}.tsv with columns text_a, text_b, label
-(1 = same sense, 0 = different), and OUT/train-labeled.tsv with columns label, text.
+(1 = same sense, 0 = different), OUT/train-triplets.tsv (the training pairs as anchor,
+positive, negative) and OUT/train-labeled.tsv with columns label, text.
 
     python3 scripts/make-wordnet-pairs.py --out data/wordnet
     python3 scripts/make-wordnet-pairs.py --out assets/text-sample --train 600 --val 200 --test 400
@@ -106,6 +107,10 @@ def main():
         rows = pairs_for(splits[name], random.Random(f"{a.seed}-{name}"), limit)
         write(os.path.join(a.out, f"{name}.tsv"), ["text_a", "text_b", "label"], rows)
         print(f"{name}: {len(rows)} pairs from {len(splits[name])} synsets")
+        if name == "train":
+            # The same pairs as triplets: definition, its example, the other sense's example.
+            triplets = [(p[0], p[1], n[1]) for p, n in zip(rows[0::2], rows[1::2])]
+            write(os.path.join(a.out, "train-triplets.tsv"), ["anchor", "positive", "negative"], triplets)
     # Labelled texts: the training synsets' definitions and examples, for mined losses.
     lab_rng = random.Random(f"{a.seed}-labeled")
     train = list(splits["train"])

@@ -235,6 +235,60 @@ fn finetune_writes_a_calibrated_model_that_eval_reads() {
     }
     assert!(eval["auc"].as_f64().unwrap() > 0.7, "{eval}");
     assert_eq!(eval["pairs"], 400);
+    // Labelled texts train through a miner on P×K batches (the first 80 texts keep it short).
+    let labeled = dir.path().join("labeled.tsv");
+    let head: Vec<String> = std::fs::read_to_string(sample.join("train-labeled.tsv"))
+        .unwrap()
+        .lines()
+        .take(81)
+        .map(str::to_string)
+        .collect();
+    std::fs::write(&labeled, head.join("\n")).unwrap();
+    let mined = json(&twinnet(&[
+        "finetune",
+        "--model",
+        src.to_str().unwrap(),
+        "--data",
+        labeled.to_str().unwrap(),
+        "--format",
+        "labeled",
+        "--loss",
+        "triplet",
+        "--margin",
+        "0.3",
+        "--classes-per-batch",
+        "4",
+        "--val",
+        val.to_str().unwrap(),
+        "--out",
+        dir.path().join("mined").to_str().unwrap(),
+        "--quiet",
+        "--json",
+    ]));
+    assert!(mined["history"][0]["train_loss"].as_f64().unwrap() > 0.0);
+    // A loss that cannot use the data, and triplets without validation pairs, are refused.
+    let triplets = sample.join("train-triplets.tsv");
+    let refused = dir.path().join("refused");
+    let refuse = |extra: &[&str], needle: &str| {
+        let mut a = vec![
+            "finetune",
+            "--model",
+            src.to_str().unwrap(),
+            "--data",
+            triplets.to_str().unwrap(),
+            "--format",
+            "triplets",
+            "--out",
+            refused.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        assert_fails_with(&twinnet(&a), needle);
+    };
+    refuse(
+        &["--val", val.to_str().unwrap(), "--loss", "cosent"],
+        "cannot train on triplets",
+    );
+    refuse(&[], "needs --val");
     // Not over a model that is there already, unless --force.
     assert_fails_with(
         &twinnet(&[

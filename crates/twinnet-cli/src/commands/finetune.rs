@@ -4,19 +4,51 @@ use crate::output::{f4, print_json, Table};
 use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
 use std::path::PathBuf;
-use twinnet::data::read_text_pairs;
-use twinnet::sampling::{rng_for, stream};
-use twinnet::train::{finetune_text, TextLoss, TextTrainConfig};
+use twinnet::data::{read_labeled_texts, read_text_pairs, read_text_triplets, TextPairs};
+use twinnet::sampling::{rng_for, stream, Miner};
+use twinnet::text::TextModel;
+use twinnet::train::{finetune_text, TextLoss, TextTrainConfig, TextTrainData};
 
 /// Flags of `twinnet finetune`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The starting text model (a twinnet text model or a sentence-transformers folder).
+    #[arg(long, required_unless_present = "scratch")]
+    pub model: Option<PathBuf>,
+    /// Train a small bag-of-wordpieces tower from scratch instead, over the tokenizer.json in
+    /// --tokenizer (e.g. data/minilm).
+    #[arg(long, conflicts_with = "model", requires = "tokenizer")]
+    pub scratch: bool,
+    /// Folder holding the tokenizer.json of a --scratch tower.
     #[arg(long)]
-    pub model: PathBuf,
-    /// Training pairs: TSV `text_a<TAB>text_b<TAB>label (1 = same) or score (0–1 or 0–5)`.
+    pub tokenizer: Option<PathBuf>,
+    /// --scratch: width of the token embeddings.
+    #[arg(long, default_value_t = 128)]
+    pub embedding_dim: usize,
+    /// --scratch: width of the sentence embedding.
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    /// --scratch: longest text in tokens.
+    #[arg(long, default_value_t = 256)]
+    pub max_seq_length: usize,
+    /// Training data (TSV, see --format): pairs `text_a<TAB>text_b<TAB>label (1 = same) or
+    /// score (0–1 or 0–5)`, triplets `anchor<TAB>positive<TAB>negative`, or labelled texts
+    /// `label<TAB>text`.
     #[arg(long)]
     pub data: PathBuf,
+    /// What --data holds: pairs, triplets or labeled. Triplets and labelled texts need --val.
+    #[arg(long, default_value = "pairs")]
+    pub format: DataFormat,
+    /// Labelled texts: which tuples of each P×K batch train (batch-hard, batch-all, semi-hard,
+    /// hard-pairs, none).
+    #[arg(long, default_value = "batch-hard")]
+    pub miner: Miner,
+    /// Labelled texts: classes per batch (P).
+    #[arg(long, default_value_t = 8)]
+    pub classes_per_batch: usize,
+    /// Labelled texts: texts per class in a batch (K).
+    #[arg(long, default_value_t = 2)]
+    pub per_class: usize,
     /// Validation pairs (same format); the threshold is calibrated on them. Default: a seeded
     /// --val-fraction of --data, held out of training.
     #[arg(long)]
@@ -28,7 +60,9 @@ pub struct Args {
     #[arg(long)]
     pub out: PathBuf,
     /// Loss: contrastive (cosine distance, labels), online-contrastive (hard pairs of each
-    /// batch), mnrl (in-batch negatives, positive pairs only), cosent or mse (scores).
+    /// batch), mnrl (in-batch negatives, positive pairs only; with triplets the negatives join
+    /// as hard negatives), cosent or mse (scores), triplet (triplets, or labelled texts with
+    /// --miner).
     #[arg(long, default_value = "contrastive")]
     pub loss: TextLoss,
     /// Passes over the training pairs.
@@ -52,7 +86,7 @@ pub struct Args {
     /// Inverse temperature of mnrl and cosent.
     #[arg(long, default_value_t = 20.0)]
     pub scale: f32,
-    /// Train on at most this many pairs (a seeded subset).
+    /// Train on at most this many pairs or triplets (a seeded subset).
     #[arg(long)]
     pub max_pairs: Option<usize>,
     /// Seed of the split, the subset and the batch order.
@@ -69,6 +103,17 @@ pub struct Args {
     pub json: bool,
 }
 
+/// What a `--data` file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    /// Text pairs with a label or score.
+    Pairs,
+    /// Anchor, positive, negative.
+    Triplets,
+    /// Label and text.
+    Labeled,
+}
+
 /// Runs `twinnet finetune`.
 pub fn run(args: Args) -> Result<()> {
     if args.out.join(twinnet::model::MANIFEST_FILE).exists() && !args.force {
@@ -80,29 +125,63 @@ pub fn run(args: Args) -> Result<()> {
     if !(0.0..1.0).contains(&args.val_fraction) {
         bail!("--val-fraction must be in [0, 1)");
     }
-    let all = read_text_pairs(&args.data)?;
-    let (train, val) = match &args.val {
-        Some(v) => (all.clone(), read_text_pairs(v)?),
-        None => {
-            let n_val = ((all.pairs.len() as f64) * args.val_fraction).round() as usize;
-            if n_val == 0 {
-                bail!("no validation pairs: give --val or a larger --val-fraction");
-            }
-            let mut order: Vec<usize> = (0..all.pairs.len()).collect();
-            order.shuffle(&mut rng_for(args.seed, stream::SPLIT, 0));
-            let (v, t) = order.split_at(n_val);
-            (all.subset(t), all.subset(v))
+    let subset = |n: usize| -> Option<Vec<usize>> {
+        let cap = args.max_pairs.filter(|&m| m < n)?;
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.shuffle(&mut rng_for(args.seed, stream::TRAIN, 0));
+        idx.truncate(cap);
+        idx.sort_unstable();
+        Some(idx)
+    };
+    let need_val = || -> Result<TextPairs> {
+        match &args.val {
+            Some(v) => read_text_pairs(v),
+            None => bail!(
+                "--format {:?} needs --val (labelled pairs to validate on)",
+                args.format
+            ),
         }
     };
-    let train = match args.max_pairs {
-        Some(n) if n < train.pairs.len() => {
-            let mut idx: Vec<usize> = (0..train.pairs.len()).collect();
-            idx.shuffle(&mut rng_for(args.seed, stream::TRAIN, 0));
-            idx.truncate(n);
-            idx.sort_unstable();
-            train.subset(&idx)
+    let (data, val) = match args.format {
+        DataFormat::Pairs => {
+            let all = read_text_pairs(&args.data)?;
+            let (train, val) = match &args.val {
+                Some(v) => (all, read_text_pairs(v)?),
+                None => {
+                    let n_val = ((all.pairs.len() as f64) * args.val_fraction).round() as usize;
+                    if n_val == 0 {
+                        bail!("no validation pairs: give --val or a larger --val-fraction");
+                    }
+                    let mut order: Vec<usize> = (0..all.pairs.len()).collect();
+                    order.shuffle(&mut rng_for(args.seed, stream::SPLIT, 0));
+                    let (v, t) = order.split_at(n_val);
+                    (all.subset(t), all.subset(v))
+                }
+            };
+            let train = match subset(train.pairs.len()) {
+                Some(idx) => train.subset(&idx),
+                None => train,
+            };
+            (TextTrainData::Pairs(train), val)
         }
-        _ => train,
+        DataFormat::Triplets => {
+            let mut t = read_text_triplets(&args.data)?;
+            if let Some(idx) = subset(t.len()) {
+                t = idx.iter().map(|&i| t[i].clone()).collect();
+            }
+            (TextTrainData::Triplets(t), need_val()?)
+        }
+        DataFormat::Labeled => {
+            let (texts, labels, classes) = read_labeled_texts(&args.data)?;
+            (
+                TextTrainData::Labeled {
+                    texts,
+                    labels,
+                    classes,
+                },
+                need_val()?,
+            )
+        }
     };
     let cfg = TextTrainConfig {
         loss: args.loss,
@@ -114,8 +193,27 @@ pub fn run(args: Args) -> Result<()> {
         margin: args.margin,
         scale: args.scale,
         seed: args.seed,
+        miner: args.miner,
+        classes_per_batch: args.classes_per_batch,
+        per_class: args.per_class,
     };
-    let report = finetune_text(&args.model, &train, &val, &cfg, &args.out, !args.quiet)?;
+    let device = twinnet::backend::training_device();
+    let (model, start) = match (&args.model, &args.tokenizer) {
+        (Some(m), _) => (TextModel::load_on(m, device)?, m.display().to_string()),
+        (None, Some(tok)) => (
+            TextModel::scratch(
+                tok,
+                args.embedding_dim,
+                args.hidden,
+                args.max_seq_length,
+                args.seed,
+                device,
+            )?,
+            "scratch (bag of wordpieces)".to_string(),
+        ),
+        (None, None) => bail!("give --model, or --scratch with --tokenizer"),
+    };
+    let report = finetune_text(model, &start, &data, &val, &cfg, &args.out, !args.quiet)?;
     if args.json {
         return print_json(&report);
     }
@@ -126,7 +224,7 @@ pub fn run(args: Args) -> Result<()> {
         "val AP",
         "val acc",
         "threshold",
-        "pairs/s",
+        "texts/s",
     ]);
     let s = &report.start;
     t.row(vec![
@@ -147,7 +245,7 @@ pub fn run(args: Args) -> Result<()> {
             f4(v.average_precision),
             v.accuracy.map_or("-".into(), f4),
             v.threshold.map_or("-".into(), |x| format!("{x:.4}")),
-            format!("{:.1}", e.pairs_per_s),
+            format!("{:.1}", e.texts_per_s),
         ]);
     }
     println!("{}", t.render());

@@ -14,7 +14,7 @@ mod triplet;
 pub use contrastive::{contrastive_loss, contrastive_target, contrastive_targets, ContrastiveLoss};
 pub use koch::{bce_with_logits, KochHead};
 pub use mined::{gather_distances, mined_loss};
-pub use mnrl::mnrl_loss;
+pub use mnrl::{mnrl_candidates_loss, mnrl_loss};
 pub use reducer::Reducer;
 pub use scored::{cosent_loss, cosine_mse_loss, online_contrastive_loss};
 pub use triplet::{triplet_loss, TripletLoss};

@@ -5,7 +5,8 @@
 //! sentence-transformers folder is accepted as it is, too: `--model` reads its `config.json`,
 //! `sentence_bert_config.json`, `modules.json` and `1_Pooling/config.json` directly.
 
-use super::bert::{Bert, BertConfig};
+use super::bert::BertConfig;
+use super::encoder::{BagConfig, EncoderConfig, TextEncoder};
 use super::pooling::Pooling;
 use super::tokenize::TextTokenizer;
 use super::weights::{TensorSink, TensorSource};
@@ -28,11 +29,11 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Sentences per forward pass when embedding many texts.
 pub const TEXT_BATCH: usize = 32;
 
-/// The shared text encoder: one BERT, its pooling and optional unit-length scaling.
+/// The shared text tower: one token encoder, its pooling and optional unit-length scaling.
 #[derive(Module, Debug)]
 pub struct TextTower {
-    /// The transformer.
-    pub bert: Bert,
+    /// The token encoder.
+    pub encoder: TextEncoder,
     #[module(skip)]
     pooling: Pooling,
     #[module(skip)]
@@ -42,7 +43,7 @@ pub struct TextTower {
 impl TextTower {
     /// Token ids and mask `[B, L]` → sentence embeddings `[B, dim]`.
     pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<2> {
-        let hidden = self.bert.forward(ids, mask.clone());
+        let hidden = self.encoder.forward(ids, mask.clone());
         let pooled = self.pooling.forward(hidden, mask);
         if self.normalize {
             l2_normalize(pooled)
@@ -64,7 +65,7 @@ pub struct TextManifest {
     /// Where the weights came from (the imported folder, or the training run).
     pub source: String,
     /// The encoder's shape.
-    pub bert: BertConfig,
+    pub encoder: EncoderConfig,
     /// Pooling of token states.
     pub pooling: Pooling,
     /// Whether embeddings are scaled to unit length.
@@ -87,7 +88,7 @@ pub struct TextManifest {
 impl TextManifest {
     /// Length of the embedding.
     pub fn embedding_dim(&self) -> usize {
-        self.bert.hidden_size * self.pooling.blocks()
+        self.encoder.hidden_size() * self.pooling.blocks()
     }
 }
 
@@ -180,7 +181,7 @@ fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
         format_version: TEXT_FORMAT_VERSION,
         twinnet_version: env!("CARGO_PKG_VERSION").into(),
         source: dir.display().to_string(),
-        bert,
+        encoder: EncoderConfig::Bert(bert),
         pooling,
         normalize,
         max_seq_length,
@@ -221,18 +222,18 @@ impl TextModel {
                     m.format_version
                 );
             }
-            m.bert
+            m.encoder
                 .check()
                 .with_context(|| format!("{}: unsupported BERT config", manifest_path.display()))?;
             (m, true)
         } else {
             (sentence_transformers_manifest(dir)?, false)
         };
-        if manifest.max_seq_length > manifest.bert.max_position_embeddings {
+        if manifest.max_seq_length > manifest.encoder.max_positions() {
             bail!(
                 "max_seq_length {} exceeds the {} positions the model has",
                 manifest.max_seq_length,
-                manifest.bert.max_position_embeddings
+                manifest.encoder.max_positions()
             );
         }
         let weights_path = dir.join(crate::model::WEIGHTS_FILE);
@@ -259,11 +260,11 @@ impl TextModel {
         let tokenizer = TextTokenizer::from_file(
             &tokenizer_path,
             manifest.max_seq_length,
-            manifest.bert.vocab_size,
+            manifest.encoder.vocab_size(),
         )?;
-        let bert = Bert::load(&manifest.bert, &src, &device)?;
+        let encoder = manifest.encoder.load(&src, &device)?;
         let tower = TextTower {
-            bert,
+            encoder,
             pooling: manifest.pooling.clone(),
             normalize: manifest.normalize,
         };
@@ -273,6 +274,53 @@ impl TextModel {
             tokenizer,
             device,
             dir: dir.to_path_buf(),
+        })
+    }
+
+    /// A fresh bag-of-wordpieces model over the tokenizer in `tokenizer_dir` (its
+    /// `tokenizer.json`), to be trained from scratch: mean pooling, unit-length embeddings,
+    /// cosine distance, weights drawn from `seed`.
+    pub fn scratch(
+        tokenizer_dir: &Path,
+        embedding_dim: usize,
+        hidden_size: usize,
+        max_seq_length: usize,
+        seed: u64,
+        device: Device,
+    ) -> Result<Self> {
+        let tokenizer_path = tokenizer_dir.join(TOKENIZER_FILE);
+        let tokenizer = TextTokenizer::from_file(&tokenizer_path, max_seq_length, usize::MAX)?;
+        let cfg = BagConfig {
+            vocab_size: tokenizer.vocab_size(),
+            embedding_dim,
+            hidden_size,
+        };
+        let bag = backend::init_seeded(&device, seed, || cfg.init(&device))?;
+        let manifest = TextManifest {
+            format: TEXT_FORMAT.into(),
+            format_version: TEXT_FORMAT_VERSION,
+            twinnet_version: env!("CARGO_PKG_VERSION").into(),
+            source: format!("from scratch over {}", tokenizer_path.display()),
+            encoder: EncoderConfig::Bag(cfg),
+            pooling: Pooling::mean(),
+            normalize: true,
+            max_seq_length,
+            distance: Distance::Cosine,
+            threshold: None,
+            weights_sha256: String::new(),
+            tokenizer_sha256: String::new(),
+            fine_tuning: None,
+        };
+        Ok(Self {
+            tower: TextTower {
+                encoder: TextEncoder::Bag(bag),
+                pooling: manifest.pooling.clone(),
+                normalize: true,
+            },
+            manifest,
+            tokenizer,
+            device,
+            dir: tokenizer_dir.to_path_buf(),
         })
     }
 
@@ -310,7 +358,7 @@ impl TextModel {
         manifest.source = source.to_string();
         save_text_model(
             out,
-            &self.tower.bert,
+            &self.tower.encoder,
             manifest,
             &self.dir.join(TOKENIZER_FILE),
         )
@@ -347,18 +395,18 @@ pub fn embed_texts(
     Ok(out)
 }
 
-/// Writes a text model directory: `bert`'s weights under Hugging Face names, the tokenizer
+/// Writes a text model directory: the encoder's weights (Hugging Face names for BERT), the tokenizer
 /// copied from `tokenizer`, and `manifest` with both files' hashes; each file atomically.
 pub fn save_text_model(
     out: &Path,
-    bert: &Bert,
+    encoder: &TextEncoder,
     mut manifest: TextManifest,
     tokenizer: &Path,
 ) -> Result<TextManifest> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create model directory {}", out.display()))?;
     let mut sink = TensorSink::default();
-    bert.save(&mut sink);
+    encoder.save(&mut sink);
     let weights = sink.to_bytes()?;
     let tokenizer_bytes =
         std::fs::read(tokenizer).with_context(|| format!("cannot read {}", tokenizer.display()))?;

@@ -41,6 +41,11 @@ impl TextTokenizer {
         Ok(Self { inner, pad_id })
     }
 
+    /// Number of distinct token ids (added tokens included).
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
     /// Token ids of each text, in input order.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
         let encodings = self

@@ -8,9 +8,11 @@ mod net;
 mod run;
 mod step;
 mod text;
+mod text_batches;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
 pub use net::SiameseNet;
 pub use run::{train, EpochMetrics, TrainReport};
 pub use text::{finetune_text, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport};
+pub use text_batches::TextTrainData;

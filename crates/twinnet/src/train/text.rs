@@ -2,24 +2,19 @@
 //! BERT in a single padded batch, the loss compares their embeddings, AdamW updates the shared
 //! weights with a linear warm-up and decay (sentence-transformers' schedule).
 
+use super::text_batches::{epoch_batches, step_loss, TextTrainData};
 use crate::backend;
-use crate::data::{PairTarget, TextPairs};
+use crate::data::TextPairs;
 use crate::distance::Distance;
 use crate::eval::{calibrate_threshold, distinct_texts, evaluate_text_pairs, TextPairMetrics};
 use crate::fsutil::write_atomic;
-use crate::loss::{
-    contrastive_loss, contrastive_targets, cosent_loss, cosine_mse_loss, mnrl_loss,
-    online_contrastive_loss,
-};
-use crate::sampling::{rng_for, stream};
+use crate::sampling::Miner;
 use crate::text::{embed_texts, save_text_model, TextModel, TextTower, TOKENIZER_FILE};
 use anyhow::{bail, Context, Result};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
@@ -40,12 +35,21 @@ pub enum TextLoss {
     Cosent,
     /// Squared error between cosine similarity and the gold score.
     Mse,
+    /// `max(0, D(a,p) − D(a,n) + margin)` on cosine distance: triplet files, or labelled texts
+    /// with a miner.
+    Triplet,
 }
 
 impl TextLoss {
     /// All choices, for help texts and errors.
-    pub const NAMES: [&'static str; 5] =
-        ["contrastive", "online-contrastive", "mnrl", "cosent", "mse"];
+    pub const NAMES: [&'static str; 6] = [
+        "contrastive",
+        "online-contrastive",
+        "mnrl",
+        "cosent",
+        "mse",
+        "triplet",
+    ];
 }
 
 impl std::str::FromStr for TextLoss {
@@ -57,6 +61,7 @@ impl std::str::FromStr for TextLoss {
             "mnrl" => Self::Mnrl,
             "cosent" => Self::Cosent,
             "mse" => Self::Mse,
+            "triplet" => Self::Triplet,
             other => {
                 return Err(format!(
                     "unknown text loss '{other}' (choose one of: {})",
@@ -88,6 +93,12 @@ pub struct TextTrainConfig {
     pub scale: f32,
     /// Seed of the batch order.
     pub seed: u64,
+    /// Labelled texts: which tuples of a P×K batch the loss sees.
+    pub miner: Miner,
+    /// Labelled texts: classes per batch (P).
+    pub classes_per_batch: usize,
+    /// Labelled texts: texts per class in a batch (K).
+    pub per_class: usize,
 }
 
 impl Default for TextTrainConfig {
@@ -102,6 +113,9 @@ impl Default for TextTrainConfig {
             margin: 0.5,
             scale: 20.0,
             seed: 0,
+            miner: Miner::BatchHard,
+            classes_per_batch: 8,
+            per_class: 2,
         }
     }
 }
@@ -117,8 +131,8 @@ pub struct TextEpoch {
     pub validation: TextPairMetrics,
     /// Wall time of the epoch's training steps.
     pub seconds: f64,
-    /// Training pairs per second.
-    pub pairs_per_s: f64,
+    /// Training texts through the tower per second (two per pair, three per triplet).
+    pub texts_per_s: f64,
 }
 
 /// What [`finetune_text`] did.
@@ -149,11 +163,14 @@ fn validate(
     Ok(evaluate_text_pairs(val, &d, Some(threshold)))
 }
 
-/// Fine-tunes the text model in `start` on `train`, validating (and calibrating the decision
-/// threshold) on `val` after every epoch, and writes the model to `out` after every epoch.
+/// Trains the text model `model` (loaded on the training device: a pretrained one to
+/// fine-tune, or [`TextModel::scratch`]) on `data`, validating (and calibrating the decision
+/// threshold) on the labelled pairs `val` after every epoch, and writes the model to `out` after every epoch.
+/// `start` names the starting point in the manifest.
 pub fn finetune_text(
-    start: &Path,
-    train: &TextPairs,
+    model: TextModel,
+    start: &str,
+    data: &TextTrainData,
     val: &TextPairs,
     cfg: &TextTrainConfig,
     out: &Path,
@@ -162,41 +179,26 @@ pub fn finetune_text(
     if cfg.batch_size < 2 {
         bail!("batch size must be at least 2 pairs");
     }
-    if matches!(
-        cfg.loss,
-        TextLoss::Contrastive | TextLoss::OnlineContrastive
-    ) && train.kind == PairTarget::Scores
-    {
-        tracing::info!("scores ≥ 0.5 count as same for the contrastive loss");
-    }
     let val_same = val.same();
     if val_same.iter().all(|&s| s) || val_same.iter().all(|&s| !s) {
         bail!("validation pairs must include both same and different pairs");
     }
-    let model = TextModel::load_on(start, backend::training_device())?;
-    let tokenizer_path = start.join(TOKENIZER_FILE);
+    let tokenizer_path = model.dir.join(TOKENIZER_FILE);
     let mut tower = model.tower.clone();
     let (val_texts, val_index) = distinct_texts(val);
     let start_metrics = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
 
-    // Training pairs, tokenised once. MNRL learns from the same pairs only.
-    let same = train.same();
-    let usable: Vec<usize> = (0..train.pairs.len())
-        .filter(|&i| cfg.loss != TextLoss::Mnrl || same[i])
-        .collect();
-    if usable.len() < cfg.batch_size {
+    // Every training text, tokenised once.
+    data.check(cfg)?;
+    let ids = model.tokenizer.encode(&data.texts())?;
+    let steps_per_epoch = epoch_batches(data, cfg, 1)?.len();
+    if steps_per_epoch == 0 {
         bail!(
-            "{} usable training pairs is fewer than one batch of {}",
-            usable.len(),
+            "{} training examples do not fill one batch of {}",
+            data.len(),
             cfg.batch_size
         );
     }
-    let a: Vec<&str> = train.pairs.iter().map(|p| p.0.as_str()).collect();
-    let b: Vec<&str> = train.pairs.iter().map(|p| p.1.as_str()).collect();
-    let ids_a = model.tokenizer.encode(&a)?;
-    let ids_b = model.tokenizer.encode(&b)?;
-
-    let steps_per_epoch = usable.len() / cfg.batch_size;
     let total_steps = steps_per_epoch * cfg.epochs;
     let warmup = ((total_steps as f64) * cfg.warmup_fraction).round() as usize;
     let mut optim: ModuleOptimizer = AdamWConfig::new()
@@ -208,8 +210,7 @@ pub fn finetune_text(
     let mut step = 0usize;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     for epoch in 1..=cfg.epochs {
-        let mut order = usable.clone();
-        order.shuffle(&mut rng_for(cfg.seed, stream::SHUFFLE, epoch as u64));
+        let batches = epoch_batches(data, cfg, epoch)?;
         let bar = if show_progress {
             ProgressBar::new(steps_per_epoch as u64)
         } else {
@@ -224,26 +225,18 @@ pub fn finetune_text(
         );
         let started = Instant::now();
         let mut loss_sum = 0.0;
-        for (k, batch) in order.chunks_exact(cfg.batch_size).enumerate() {
+        let mut examples = 0usize;
+        for (k, batch) in batches.iter().enumerate() {
             let lr = if step < warmup {
                 cfg.learning_rate * (step + 1) as f64 / warmup as f64
             } else {
-                cfg.learning_rate * (total_steps - step) as f64
+                cfg.learning_rate * (total_steps.saturating_sub(step)) as f64
                     / (total_steps - warmup).max(1) as f64
             };
-            let seqs: Vec<&[u32]> = batch
-                .iter()
-                .map(|&i| ids_a[i].as_slice())
-                .chain(batch.iter().map(|&i| ids_b[i].as_slice()))
-                .collect();
+            let seqs: Vec<&[u32]> = batch.texts.iter().map(|&i| ids[i].as_slice()).collect();
             let (t, m) = model.tokenizer.batch(&seqs, &device);
-            let e = tower.forward(t, m);
-            let (n, dim) = (batch.len(), e.dims()[1]);
-            let ea = e.clone().slice([0..n, 0..dim]);
-            let eb = e.slice([n..2 * n, 0..dim]);
-            let batch_same: Vec<bool> = batch.iter().map(|&i| same[i]).collect();
-            let gold: Vec<f32> = batch.iter().map(|&i| train.targets[i]).collect();
-            let loss = batch_loss(cfg, ea, eb, &batch_same, &gold);
+            let loss = step_loss(cfg, tower.forward(t, m), batch);
+            examples += batch.texts.len();
             let value: f32 = loss.clone().into_scalar();
             if !value.is_finite() {
                 bail!("loss became {value} at epoch {epoch}, step {}; stopped (the last written model is kept). Try a lower --lr", k + 1);
@@ -254,9 +247,9 @@ pub fn finetune_text(
             step += 1;
             bar.inc(1);
             bar.set_message(format!(
-                "loss {:.4}  {:.1} pairs/s",
+                "loss {:.4}  {:.1} texts/s",
                 loss_sum / (k + 1) as f64,
-                ((k + 1) * cfg.batch_size) as f64 / started.elapsed().as_secs_f64().max(1e-9)
+                examples as f64 / started.elapsed().as_secs_f64().max(1e-9)
             ));
         }
         bar.finish_and_clear();
@@ -267,22 +260,22 @@ pub fn finetune_text(
             train_loss: loss_sum / steps_per_epoch.max(1) as f64,
             validation,
             seconds,
-            pairs_per_s: (steps_per_epoch * cfg.batch_size) as f64 / seconds.max(1e-9),
+            texts_per_s: examples as f64 / seconds.max(1e-9),
         };
         let mut manifest = model.manifest.clone();
-        manifest.source = format!("fine-tuned from {}", start.display());
+        manifest.source = format!("trained by twinnet from {start}");
         manifest.threshold = record.validation.threshold;
         manifest.fine_tuning = Some(serde_json::json!({
-            "start": start.display().to_string(),
+            "start": start,
             "config": cfg,
-            "train_pairs": train.pairs.len(),
+            "train_examples": data.len(),
             "validation_pairs": val.pairs.len(),
             "epochs_done": epoch,
             "validation_start": start_metrics,
             "validation": record.validation,
             "threshold_source": "validation",
         }));
-        save_text_model(out, &tower.valid().bert, manifest, &tokenizer_path)?;
+        save_text_model(out, &tower.valid().encoder, manifest, &tokenizer_path)?;
         let mut log = std::fs::read(out.join("metrics.jsonl")).unwrap_or_default();
         if epoch == 1 {
             log.clear();
@@ -297,36 +290,4 @@ pub fn finetune_text(
         history,
         out: out.display().to_string(),
     })
-}
-
-fn batch_loss(
-    cfg: &TextTrainConfig,
-    ea: Tensor<2>,
-    eb: Tensor<2>,
-    same: &[bool],
-    gold: &[f32],
-) -> Tensor<1> {
-    let n = same.len();
-    let device = ea.device();
-    match cfg.loss {
-        TextLoss::Mnrl => mnrl_loss(ea, eb, cfg.scale),
-        TextLoss::Contrastive => {
-            let d = Distance::Cosine.pairwise(ea, eb);
-            let s: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
-            let target = contrastive_targets(Tensor::from_data(TensorData::new(s, [n]), &device));
-            contrastive_loss(d, target, cfg.margin).mean()
-        }
-        TextLoss::OnlineContrastive => {
-            online_contrastive_loss(Distance::Cosine.pairwise(ea, eb), same, cfg.margin)
-        }
-        TextLoss::Cosent => {
-            let cos = Distance::Cosine.pairwise(ea, eb).neg().add_scalar(1.0);
-            cosent_loss(cos, gold, cfg.scale)
-        }
-        TextLoss::Mse => {
-            let cos = Distance::Cosine.pairwise(ea, eb).neg().add_scalar(1.0);
-            let g = Tensor::from_data(TensorData::new(gold.to_vec(), [n]), &device);
-            cosine_mse_loss(cos, g)
-        }
-    }
 }

@@ -1,0 +1,240 @@
+//! What one text training step sees: pairs, triplets or a P×K batch of labelled texts, all
+//! texts of a step in one padded batch, and the loss each kind of data takes.
+
+use super::text::{TextLoss, TextTrainConfig};
+use crate::data::TextPairs;
+use crate::distance::Distance;
+use crate::loss::{
+    contrastive_loss, contrastive_targets, cosent_loss, cosine_mse_loss, mined_loss,
+    mnrl_candidates_loss, online_contrastive_loss, triplet_loss,
+};
+use crate::sampling::{rng_for, stream, ClassIndex, PkSampler};
+use anyhow::{bail, Result};
+use burn::tensor::{Int, Tensor, TensorData};
+use rand::seq::SliceRandom;
+
+/// Training data for a text tower.
+#[derive(Debug, Clone)]
+pub enum TextTrainData {
+    /// Pairs with labels or scores.
+    Pairs(TextPairs),
+    /// `(anchor, positive, negative)` texts.
+    Triplets(Vec<[String; 3]>),
+    /// Texts with a class each; P×K batches, tuples mined inside each batch.
+    Labeled {
+        /// The texts.
+        texts: Vec<String>,
+        /// Class index of each text.
+        labels: Vec<usize>,
+        /// Class names.
+        classes: Vec<String>,
+    },
+}
+
+impl TextTrainData {
+    /// Every text in a fixed layout: pair i at 2i, 2i+1; triplet i at 3i..3i+3; text i at i.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Self::Pairs(p) => p
+                .pairs
+                .iter()
+                .flat_map(|(a, b)| [a.as_str(), b.as_str()])
+                .collect(),
+            Self::Triplets(t) => t
+                .iter()
+                .flat_map(|r| r.iter().map(String::as_str))
+                .collect(),
+            Self::Labeled { texts, .. } => texts.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Training examples (pairs, triplets or texts).
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Pairs(p) => p.pairs.len(),
+            Self::Triplets(t) => t.len(),
+            Self::Labeled { texts, .. } => texts.len(),
+        }
+    }
+
+    /// Whether there is nothing to train on.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Refuses a loss that cannot learn from this kind of data.
+    pub fn check(&self, cfg: &TextTrainConfig) -> Result<()> {
+        let ok = match self {
+            Self::Pairs(_) => cfg.loss != TextLoss::Triplet,
+            Self::Triplets(_) => matches!(cfg.loss, TextLoss::Triplet | TextLoss::Mnrl),
+            Self::Labeled { .. } => matches!(cfg.loss, TextLoss::Triplet | TextLoss::Contrastive),
+        };
+        if !ok {
+            let (kind, choices) = match self {
+                Self::Pairs(_) => (
+                    "pairs",
+                    "contrastive, online-contrastive, mnrl, cosent, mse",
+                ),
+                Self::Triplets(_) => ("triplets", "triplet, mnrl"),
+                Self::Labeled { .. } => ("labelled texts", "triplet, contrastive (with --miner)"),
+            };
+            bail!(
+                "loss {:?} cannot train on {kind}; choose one of: {choices}",
+                cfg.loss
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One step: positions (in [`TextTrainData::texts`]) of the texts to embed, in batch order, and
+/// what the loss needs to know about them.
+pub struct StepBatch {
+    /// Text positions, embedded together in one padded forward pass.
+    pub texts: Vec<usize>,
+    /// What those texts are.
+    pub targets: StepTargets,
+}
+
+/// The supervision of one step.
+pub enum StepTargets {
+    /// `texts` = the `n` first texts then the `n` second texts; labels and gold scores.
+    Pairs {
+        /// Same (label 1 or score ≥ 0.5) per pair.
+        same: Vec<bool>,
+        /// Gold target per pair.
+        gold: Vec<f32>,
+    },
+    /// `texts` = anchors, positives, negatives (`n` each).
+    Triplets,
+    /// `texts` = the batch's items; their classes.
+    Labeled(Vec<i64>),
+}
+
+/// The batches of one epoch, seeded by `(cfg.seed, epoch)`.
+pub fn epoch_batches(
+    data: &TextTrainData,
+    cfg: &TextTrainConfig,
+    epoch: usize,
+) -> Result<Vec<StepBatch>> {
+    let mut rng = rng_for(cfg.seed, stream::SHUFFLE, epoch as u64);
+    let batches = match data {
+        TextTrainData::Pairs(p) => {
+            let same = p.same();
+            // MNRL learns from the same pairs only (the batch's others are its negatives).
+            let mut order: Vec<usize> = (0..p.pairs.len())
+                .filter(|&i| cfg.loss != TextLoss::Mnrl || same[i])
+                .collect();
+            order.shuffle(&mut rng);
+            order
+                .chunks_exact(cfg.batch_size)
+                .map(|c| StepBatch {
+                    texts: c
+                        .iter()
+                        .map(|&i| 2 * i)
+                        .chain(c.iter().map(|&i| 2 * i + 1))
+                        .collect(),
+                    targets: StepTargets::Pairs {
+                        same: c.iter().map(|&i| same[i]).collect(),
+                        gold: c.iter().map(|&i| p.targets[i]).collect(),
+                    },
+                })
+                .collect()
+        }
+        TextTrainData::Triplets(t) => {
+            let mut order: Vec<usize> = (0..t.len()).collect();
+            order.shuffle(&mut rng);
+            order
+                .chunks_exact(cfg.batch_size)
+                .map(|c| StepBatch {
+                    texts: (0..3)
+                        .flat_map(|k| c.iter().map(move |&i| 3 * i + k))
+                        .collect(),
+                    targets: StepTargets::Triplets,
+                })
+                .collect()
+        }
+        TextTrainData::Labeled {
+            texts,
+            labels,
+            classes,
+        } => {
+            let index = ClassIndex::new(labels, classes.len());
+            let sampler = PkSampler {
+                classes_per_batch: cfg.classes_per_batch,
+                per_class: cfg.per_class,
+                replacement: true,
+            };
+            sampler.check(&index, classes)?;
+            let n = (texts.len() / sampler.batch_size()).max(1);
+            sampler
+                .batches(&index, n, &mut rng)
+                .into_iter()
+                .map(|b| StepBatch {
+                    targets: StepTargets::Labeled(b.iter().map(|&i| labels[i] as i64).collect()),
+                    texts: b,
+                })
+                .collect()
+        }
+    };
+    Ok(batches)
+}
+
+/// The loss of one step, `e` the embeddings of `batch.texts` in order.
+pub fn step_loss(cfg: &TextTrainConfig, e: Tensor<2>, batch: &StepBatch) -> Tensor<1> {
+    let device = e.device();
+    let [rows, dim] = e.dims();
+    let cos = Distance::Cosine;
+    match &batch.targets {
+        StepTargets::Pairs { same, gold } => {
+            let n = same.len();
+            let ea = e.clone().slice([0..n, 0..dim]);
+            let eb = e.slice([n..2 * n, 0..dim]);
+            match cfg.loss {
+                TextLoss::Mnrl => mnrl_candidates_loss(ea, eb, cfg.scale),
+                TextLoss::OnlineContrastive => {
+                    online_contrastive_loss(cos.pairwise(ea, eb), same, cfg.margin)
+                }
+                TextLoss::Cosent => {
+                    cosent_loss(cos.pairwise(ea, eb).neg().add_scalar(1.0), gold, cfg.scale)
+                }
+                TextLoss::Mse => {
+                    let g = Tensor::from_data(TensorData::new(gold.clone(), [n]), &device);
+                    cosine_mse_loss(cos.pairwise(ea, eb).neg().add_scalar(1.0), g)
+                }
+                TextLoss::Contrastive | TextLoss::Triplet => {
+                    let s: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
+                    let target =
+                        contrastive_targets(Tensor::from_data(TensorData::new(s, [n]), &device));
+                    contrastive_loss(cos.pairwise(ea, eb), target, cfg.margin).mean()
+                }
+            }
+        }
+        StepTargets::Triplets => {
+            let n = rows / 3;
+            let a = e.clone().slice([0..n, 0..dim]);
+            let p = e.clone().slice([n..2 * n, 0..dim]);
+            let neg = e.slice([2 * n..3 * n, 0..dim]);
+            if cfg.loss == TextLoss::Mnrl {
+                // The triplets' negatives join the in-batch candidates as hard negatives.
+                mnrl_candidates_loss(a, Tensor::cat(vec![p, neg], 0), cfg.scale)
+            } else {
+                triplet_loss(cos.pairwise(a.clone(), p), cos.pairwise(a, neg), cfg.margin).mean()
+            }
+        }
+        StepTargets::Labeled(labels) => {
+            let dist = cos.matrix(e);
+            let l = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [rows]), &device);
+            let mined = cfg.miner.mine(
+                dist.clone().detach(),
+                &l,
+                cfg.margin,
+                cfg.loss == TextLoss::Triplet,
+            );
+            if mined.count() == 0 {
+                return (dist * 0.0).sum();
+            }
+            mined_loss(&dist, &mined, cfg.margin).mean()
+        }
+    }
+}
