@@ -110,6 +110,16 @@ fn every_loss_and_miner_trains_from_flags() {
         ],
         vec!["--loss", "koch"],
         vec!["--loss", "triplet", "--augment"],
+        vec![
+            "--sampler",
+            "views",
+            "--classes-per-batch",
+            "16",
+            "--loss",
+            "mnrl",
+            "--augment",
+            "--normalize",
+        ],
     ] {
         let dir = tempfile::tempdir().unwrap();
         let o = train(dir.path(), &extra);
@@ -192,6 +202,10 @@ fn impossible_recipes_are_refused_with_the_choices() {
         &["--per-class 1", "no positives"],
     );
     fails_with(&train(&out, &["--miner", "batch-hard"]), &["--sampler pk"]);
+    fails_with(
+        &train(&out, &["--sampler", "views", "--loss", "mnrl"]),
+        &["--augment"],
+    );
     fails_with(
         &train(&out, &["--loss", "fancy"]),
         &["contrastive", "triplet", "mnrl", "koch"],

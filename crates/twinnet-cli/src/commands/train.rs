@@ -62,10 +62,12 @@ pub struct Args {
     /// Distance: euclidean, squared-euclidean or cosine [default: euclidean].
     #[arg(long)]
     pub distance: Option<Distance>,
-    /// Batches: pairs (balanced random pairs or triplets) or pk (P classes × K examples) [default: pairs].
+    /// Batches: pairs (balanced random pairs or triplets), pk (P classes × K examples), or
+    /// views (two augmented views of P distinct items; with --loss mnrl and --augment)
+    /// [default: pairs].
     #[arg(long)]
     pub sampler: Option<SamplerKind>,
-    /// P: classes per P×K batch [default: 8].
+    /// P: classes per P×K batch, or items per batch with --sampler views [default: 8].
     #[arg(long)]
     pub classes_per_batch: Option<usize>,
     /// K: examples per class in a P×K batch [default: 4]; batch-hard mining wants a small K (its

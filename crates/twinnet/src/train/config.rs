@@ -50,6 +50,10 @@ pub enum SamplerKind {
     Pairs,
     /// P classes × K examples per batch, for miners and in-batch losses.
     Pk,
+    /// Instance discrimination (SimCLR-like): each batch holds two augmented views of each of
+    /// `--classes-per-batch` distinct items; with `--loss mnrl` every item must find its own
+    /// other view. Learns features that do not depend on the training classes.
+    Views,
 }
 
 impl FromStr for SamplerKind {
@@ -58,8 +62,9 @@ impl FromStr for SamplerKind {
         match s {
             "pairs" => Ok(Self::Pairs),
             "pk" => Ok(Self::Pk),
+            "views" => Ok(Self::Views),
             other => Err(format!(
-                "unknown sampler '{other}' (choose one of: pairs, pk)"
+                "unknown sampler '{other}' (choose one of: pairs, pk, views)"
             )),
         }
     }
@@ -70,6 +75,7 @@ impl fmt::Display for SamplerKind {
         f.write_str(match self {
             Self::Pairs => "pairs",
             Self::Pk => "pk",
+            Self::Views => "views",
         })
     }
 }

@@ -280,8 +280,22 @@ fn check_recipe(cfg: &TrainConfig, pair_list: bool) -> Result<()> {
     if cfg.miner != Miner::None && !pk {
         bail!("--miner {} works on P×K batches; add --sampler pk (with --classes-per-batch and --per-class)", cfg.miner);
     }
+    if cfg.sampler == SamplerKind::Views {
+        if pair_list {
+            bail!(
+                "--sampler views needs a labelled dataset (IDX or image folder), not a pair list"
+            );
+        }
+        if cfg.loss != LossKind::Mnrl || cfg.augment.is_none() || cfg.miner != Miner::None {
+            bail!("--sampler views learns by telling augmented views apart: use --loss mnrl with --augment and --miner none");
+        }
+        if cfg.classes_per_batch < 2 {
+            bail!("--sampler views needs --classes-per-batch 2 or more (the items per batch)");
+        }
+        return Ok(());
+    }
     if cfg.loss == LossKind::Mnrl && !pk {
-        bail!("--loss mnrl uses in-batch negatives; add --sampler pk with --per-class 2 or more");
+        bail!("--loss mnrl uses in-batch negatives; add --sampler pk with --per-class 2 or more (or --sampler views)");
     }
     if pk && cfg.per_class < 2 {
         bail!(
@@ -326,6 +340,17 @@ fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<B
                 .batches(index, n, &mut rng)
                 .into_iter()
                 .map(Batch::Pk)
+                .collect());
+        }
+        (Some(_), SamplerKind::Views, _) => {
+            // Two views of each item, side by side: [i, i, j, j, …]; each gets its own
+            // augmentation when the batch is built.
+            let mut items = split.train_items.clone();
+            items.shuffle(&mut rng);
+            items.truncate(per_epoch.min(items.len()));
+            return Ok(items
+                .chunks_exact(cfg.classes_per_batch)
+                .map(|c| Batch::Pk(c.iter().flat_map(|&i| [i, i]).collect()))
                 .collect());
         }
         (Some(index), _, LossKind::Triplet) => random_triplets(index, per_epoch, &mut rng)?

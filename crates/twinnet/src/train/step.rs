@@ -4,7 +4,7 @@
 
 use super::data::Split;
 use super::net::SiameseNet;
-use super::TrainConfig;
+use super::{SamplerKind, TrainConfig};
 use crate::batch::InputSpec;
 use crate::loss::{
     bce_with_logits, contrastive_target, mined_loss, mnrl_loss, ContrastiveLoss, LossKind,
@@ -96,7 +96,11 @@ pub(crate) fn batch_loss(
                 LossKind::Mnrl => {
                     // The first two items of each class: anchor and positive; the other
                     // classes' positives are the anchor's negatives.
-                    let k = cfg.per_class;
+                    let k = if cfg.sampler == SamplerKind::Views {
+                        2
+                    } else {
+                        cfg.per_class
+                    };
                     let idx = |off: usize| {
                         let v: Vec<i64> = (0..b / k).map(|c| (c * k + off) as i64).collect();
                         let n = v.len();
