@@ -66,6 +66,30 @@ fn oneshot_retrieval_and_plots() {
     );
     assert!(r["ci95"].as_f64().unwrap() > 0.0);
     assert!(r["seen_in_training"].as_array().unwrap().is_empty());
+    // Reading the tower at its conv features, centred on the training classes' mean.
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--classes",
+        "5,6,7,8,9",
+        "--episodes",
+        "300",
+        "--layer",
+        "conv",
+        "--center",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["layer"], "conv");
+    assert_eq!(r["centered"], true);
+    let acc = r["accuracy"].as_f64().unwrap();
+    assert!(acc > 0.2 && acc <= 1.0, "{acc}");
+    let o = twinnet(&["oneshot", "--model", m, "--data", d, "--layer", "deep"]);
+    assert!(!o.status.success() && stderr(&o).contains("embedding, hidden, conv"));
     // Evaluating on training classes warns that it is not one-shot.
     let o = twinnet(&[
         "oneshot",

@@ -12,7 +12,7 @@ use crate::eval::VerificationMetrics;
 use crate::fsutil::{sha256_hex, write_atomic};
 use crate::loss::{KochHead, LossKind};
 use crate::score::Scorer;
-use crate::tower::{Tower, TowerConfig};
+use crate::tower::{FeatureLayer, Tower, TowerConfig};
 use anyhow::{bail, Context, Result};
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
@@ -266,6 +266,27 @@ impl TwinModel {
             scorer,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// Features of `n` items at `layer` (see [`FeatureLayer`]), row-major, with their width.
+    pub fn features_all<'a>(
+        &self,
+        n: usize,
+        layer: FeatureLayer,
+        item: impl Fn(usize) -> &'a [f32],
+    ) -> Result<(Vec<f32>, usize)> {
+        self.tower.check_layer(layer)?;
+        let mut out = Vec::new();
+        let mut dim = 0;
+        for start in (0..n).step_by(256) {
+            let items: Vec<&[f32]> = (start..(start + 256).min(n)).map(&item).collect();
+            let f = self
+                .tower
+                .features(self.manifest.input.batch(&items, &self.device), layer);
+            dim = f.dims()[1];
+            out.extend(to_rows(f));
+        }
+        Ok((out, dim))
     }
 
     /// Embeds items given as `[C, H, W]` pixels in `[0, 1]` at the model's input shape.

@@ -209,3 +209,40 @@ fn class_depth_two_reads_omniglot_layout() {
         .to_string();
     assert!(err.contains("depth 3"), "{err}");
 }
+
+#[test]
+fn feature_layers_have_their_widths() {
+    use burn::tensor::{Distribution, Tensor};
+    use twinnet::tower::{CnnConfig, FeatureLayer, MlpConfig, TowerConfig};
+    let device = twinnet::backend::inference_device();
+    let cnn = twinnet::backend::init_seeded(&device, 1, || {
+        TowerConfig::Cnn(CnnConfig::default()).init(&device)
+    })
+    .unwrap();
+    let x = Tensor::<4>::random([3, 1, 28, 28], Distribution::Default, &device);
+    // Reference tower: 64 × 4 × 4 conv features, 256 hidden, 64-d embedding.
+    assert_eq!(
+        cnn.features(x.clone(), FeatureLayer::Conv).dims(),
+        [3, 1024]
+    );
+    assert_eq!(
+        cnn.features(x.clone(), FeatureLayer::Hidden).dims(),
+        [3, 256]
+    );
+    let e = cnn.features(x.clone(), FeatureLayer::Embedding);
+    assert_eq!(
+        e.into_data().try_to_vec::<f32>().unwrap(),
+        cnn.forward(x).into_data().try_to_vec::<f32>().unwrap()
+    );
+    let mlp = TowerConfig::Mlp(MlpConfig {
+        input_dim: 784,
+        hidden: vec![],
+        embedding_dim: 8,
+        normalize: false,
+    })
+    .init(&device)
+    .unwrap();
+    assert!(mlp.check_layer(FeatureLayer::Conv).is_err());
+    assert!(mlp.check_layer(FeatureLayer::Hidden).is_err());
+    assert!(mlp.check_layer(FeatureLayer::Embedding).is_ok());
+}

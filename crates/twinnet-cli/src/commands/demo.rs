@@ -97,6 +97,8 @@ pub fn run(args: Args) -> Result<()> {
         episodes: 2000,
         prototype: false,
         seed: 0,
+        layer: Default::default(),
+        center: false,
         json: false,
     })?;
     let plots = super::plot::make_plots(

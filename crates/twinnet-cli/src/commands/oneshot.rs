@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
 use twinnet::eval::{one_shot, OneShotResult, ShotRule};
 use twinnet::model::TwinModel;
+use twinnet::score::Scorer;
+use twinnet::tower::FeatureLayer;
+use twinnet::Distance;
 
 /// Flags of `twinnet oneshot`.
 #[derive(clap::Args, Debug)]
@@ -41,6 +44,15 @@ pub struct Args {
     /// Seed of the episodes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where to read the tower: embedding (its output), hidden (the last hidden layer) or conv
+    /// (the flattened last conv block, which transfers best to unseen classes). Other layers are
+    /// compared by cosine distance.
+    #[arg(long, default_value = "embedding")]
+    pub layer: FeatureLayer,
+    /// Subtract the mean feature of the model's training classes (from --data's train split)
+    /// before comparing (SimpleShot's centring), then compare by cosine distance.
+    #[arg(long)]
+    pub center: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -55,6 +67,10 @@ pub struct OneShotOutput {
     classes: Vec<String>,
     /// Classes that the model was also trained on (then it is not one-shot).
     seen_in_training: Vec<String>,
+    /// Where the tower was read.
+    layer: FeatureLayer,
+    /// Whether features were centred on the training classes' mean.
+    centered: bool,
 }
 
 /// Runs `twinnet oneshot`.
@@ -95,7 +111,23 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
     if d.is_empty() {
         bail!("the selection holds no examples");
     }
-    let emb = model.embed_all(d.len(), |i| d.item(i));
+    let (emb, dim, scorer) = if args.layer == FeatureLayer::Embedding && !args.center {
+        let emb = model.embed_all(d.len(), |i| d.item(i));
+        (
+            emb,
+            model.manifest.tower.embedding_dim(),
+            model.scorer.clone(),
+        )
+    } else {
+        let (mut f, dim) = model.features_all(d.len(), args.layer, |i| d.item(i))?;
+        if args.center {
+            let mean = training_mean(&model, &spec, args.layer)?;
+            for row in f.chunks_mut(dim) {
+                row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
+            }
+        }
+        (f, dim, Scorer::Distance(Distance::Cosine))
+    };
     let rule = if args.prototype {
         ShotRule::Prototype
     } else {
@@ -103,14 +135,14 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
     };
     let result = one_shot(
         &emb,
-        model.manifest.tower.embedding_dim(),
+        dim,
         &d.labels,
         &d.class_names,
         args.ways,
         args.shots,
         args.episodes,
         args.seed,
-        &model.scorer,
+        &scorer,
         rule,
     )?;
     let trained = &model.manifest.training.classes;
@@ -124,7 +156,42 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
         result,
         classes: d.class_names.clone(),
         seen_in_training: seen,
+        layer: args.layer,
+        centered: args.center,
     })
+}
+
+/// Mean feature at `layer` over (up to 10,000) training-split items of the classes the model
+/// was trained on: a statistic of seen classes only, never of the evaluated ones.
+fn training_mean(model: &TwinModel, spec: &DataSpec, layer: FeatureLayer) -> Result<Vec<f32>> {
+    let trained = &model.manifest.training.classes;
+    if trained.is_empty() {
+        bail!("--center needs the model's training classes; this model was trained on a pair list");
+    }
+    let Dataset::Labeled(base) = load_dataset(
+        spec,
+        Split::Train,
+        Some(model.manifest.input.shape),
+        Some(trained.as_slice()),
+    )?
+    else {
+        bail!("--center needs labelled training data");
+    };
+    let n = base.len().min(10_000);
+    if n == 0 {
+        bail!(
+            "--center: no training examples of the model's classes in {}",
+            spec.path.display()
+        );
+    }
+    let (f, dim) = model.features_all(n, layer, |i| base.item(i))?;
+    let mut mean = vec![0.0f64; dim];
+    for row in f.chunks(dim) {
+        mean.iter_mut()
+            .zip(row)
+            .for_each(|(m, &x)| *m += f64::from(x));
+    }
+    Ok(mean.iter().map(|m| (m / n as f64) as f32).collect())
 }
 
 /// The result as a table.
@@ -141,5 +208,14 @@ pub fn table(out: &OneShotOutput) -> String {
         format!("{} ± {} (95 % CI)", f4(r.accuracy), f4(r.ci95)),
     ]);
     t.row(vec!["chance".into(), f4(r.chance)]);
+    t.row(vec![
+        "features".into(),
+        format!(
+            "{:?}{}",
+            out.layer,
+            if out.centered { ", centred" } else { "" }
+        )
+        .to_lowercase(),
+    ]);
     t.render()
 }

@@ -119,6 +119,27 @@ pub struct CnnTower {
 }
 
 impl CnnTower {
+    /// Hidden fully connected layers (all but the embedding layer).
+    pub fn hidden_layers(&self) -> usize {
+        self.fcs.len() - 1
+    }
+
+    /// The flattened last conv block (`conv`), or the last hidden layer after its ReLU.
+    pub fn features(&self, input: Tensor<4>, conv: bool) -> Tensor<2> {
+        let mut x = input;
+        for c in &self.convs {
+            x = self.pool.forward(self.relu.forward(c.forward(x)));
+        }
+        let mut x: Tensor<2> = x.flatten(1, 3);
+        if conv {
+            return x;
+        }
+        for fc in &self.fcs[..self.fcs.len() - 1] {
+            x = self.relu.forward(fc.forward(x));
+        }
+        x
+    }
+
     /// `[B, C, H, W]` → `[B, dim]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
         let mut x = input;

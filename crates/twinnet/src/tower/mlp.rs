@@ -53,6 +53,20 @@ pub struct MlpTower {
 }
 
 impl MlpTower {
+    /// Hidden layers (all but the embedding layer).
+    pub fn hidden_layers(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    /// The last hidden layer's output after its ReLU.
+    pub fn hidden_features(&self, input: Tensor<2>) -> Tensor<2> {
+        let mut x = input;
+        for layer in &self.layers[..self.layers.len() - 1] {
+            x = self.relu.forward(layer.forward(x));
+        }
+        x
+    }
+
     /// `[B, input_dim]` → `[B, dim]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let mut x = input;

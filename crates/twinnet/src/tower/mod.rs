@@ -4,9 +4,11 @@
 //! weights; [`Tower::embed_pair`] runs both sides of a batch through one batched forward pass.
 
 mod cnn;
+mod features;
 mod mlp;
 
 pub use cnn::{CnnConfig, CnnTower};
+pub use features::FeatureLayer;
 pub use mlp::{MlpConfig, MlpTower};
 
 use anyhow::Result;
