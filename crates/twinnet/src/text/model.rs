@@ -86,6 +86,32 @@ pub struct TextManifest {
 }
 
 impl TextManifest {
+    /// A manifest for a model not yet written (hashes are filled in by [`save_text_model`]),
+    /// compared by cosine distance, with no threshold until one is calibrated.
+    pub fn new(
+        source: String,
+        encoder: EncoderConfig,
+        pooling: Pooling,
+        normalize: bool,
+        max_seq_length: usize,
+    ) -> Self {
+        Self {
+            format: TEXT_FORMAT.into(),
+            format_version: TEXT_FORMAT_VERSION,
+            twinnet_version: env!("CARGO_PKG_VERSION").into(),
+            source,
+            encoder,
+            pooling,
+            normalize,
+            max_seq_length,
+            distance: Distance::Cosine,
+            threshold: None,
+            weights_sha256: String::new(),
+            tokenizer_sha256: String::new(),
+            fine_tuning: None,
+        }
+    }
+
     /// Length of the embedding.
     pub fn embedding_dim(&self) -> usize {
         self.encoder.hidden_size() * self.pooling.blocks()
@@ -176,21 +202,13 @@ fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
         as usize;
     require(dir, "model.safetensors")?;
     require(dir, TOKENIZER_FILE)?;
-    Ok(TextManifest {
-        format: TEXT_FORMAT.into(),
-        format_version: TEXT_FORMAT_VERSION,
-        twinnet_version: env!("CARGO_PKG_VERSION").into(),
-        source: dir.display().to_string(),
-        encoder: EncoderConfig::Bert(bert),
+    Ok(TextManifest::new(
+        dir.display().to_string(),
+        EncoderConfig::Bert(bert),
         pooling,
         normalize,
         max_seq_length,
-        distance: Distance::Cosine,
-        threshold: None,
-        weights_sha256: String::new(),
-        tokenizer_sha256: String::new(),
-        fine_tuning: None,
-    })
+    ))
 }
 
 impl TextModel {
@@ -296,21 +314,13 @@ impl TextModel {
             hidden_size,
         };
         let bag = backend::init_seeded(&device, seed, || cfg.init(&device))?;
-        let manifest = TextManifest {
-            format: TEXT_FORMAT.into(),
-            format_version: TEXT_FORMAT_VERSION,
-            twinnet_version: env!("CARGO_PKG_VERSION").into(),
-            source: format!("from scratch over {}", tokenizer_path.display()),
-            encoder: EncoderConfig::Bag(cfg),
-            pooling: Pooling::mean(),
-            normalize: true,
+        let manifest = TextManifest::new(
+            format!("from scratch over {}", tokenizer_path.display()),
+            EncoderConfig::Bag(cfg),
+            Pooling::mean(),
+            true,
             max_seq_length,
-            distance: Distance::Cosine,
-            threshold: None,
-            weights_sha256: String::new(),
-            tokenizer_sha256: String::new(),
-            fine_tuning: None,
-        };
+        );
         Ok(Self {
             tower: TextTower {
                 encoder: TextEncoder::Bag(bag),
