@@ -53,6 +53,10 @@ enum Command {
     Data(commands::data::Args),
     /// Import a model made elsewhere (a sentence-transformers folder).
     Import(commands::import::Args),
+    /// Enrol embeddings into a gallery, list and remove them.
+    Gallery(commands::gallery::Args),
+    /// Find who an input is among a gallery's enrolled entries ("unknown" beyond the threshold).
+    Identify(commands::gallery::IdentifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +80,8 @@ fn main() -> ExitCode {
         Command::Data(a) => commands::data::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Import(a) => commands::import::run(a),
+        Command::Gallery(a) => commands::gallery::run(a),
+        Command::Identify(a) => commands::gallery::identify(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,6 +103,68 @@ fn train_eval_embed_verify() {
     assert!(v["distance"].as_f64().unwrap() < 1e-3);
     assert_eq!(v["same"], true);
     assert!(v["threshold"].is_number());
+
+    // A gallery: enrol two people, identify one, "unknown" beyond the threshold, list, remove.
+    let (m, g) = (model.to_str().unwrap(), dir.path().join("gallery"));
+    let g = g.to_str().unwrap();
+    for (label, file) in [("alice", &a), ("bob", &b)] {
+        let o = twinnet(&[
+            "gallery",
+            "enroll",
+            "--model",
+            m,
+            "--gallery",
+            g,
+            "--label",
+            label,
+            file.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let who = |extra: &[&str]| {
+        let mut args = vec![
+            "identify",
+            "--model",
+            m,
+            "--gallery",
+            g,
+            a.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = twinnet(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let r = who(&[]);
+    assert_eq!(r["label"], "alice");
+    assert_eq!(r["matches"][0]["label"], "alice");
+    assert_eq!(r["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(who(&["--threshold=-1"])["label"], "unknown");
+    let list = twinnet(&["gallery", "list", "--gallery", g, "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 2);
+    assert!(twinnet(&["gallery", "remove", "--gallery", g, "1"])
+        .status
+        .success());
+    let r = who(&[]);
+    assert_eq!(r["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(r["matches"][0]["label"], "bob");
+    assert_fails_with(
+        &twinnet(&["gallery", "remove", "--gallery", g, "1"]),
+        "no entry with id 1",
+    );
+    assert_fails_with(
+        &twinnet(&[
+            "identify",
+            "--model",
+            m,
+            "--gallery",
+            "/no/gallery",
+            a.to_str().unwrap(),
+        ]),
+        "is not a gallery",
+    );
 }
 
 #[test]

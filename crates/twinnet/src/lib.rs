@@ -14,6 +14,7 @@ pub mod data;
 pub mod distance;
 pub mod eval;
 pub mod fsutil;
+pub mod gallery;
 pub mod loss;
 pub mod model;
 pub mod sampling;

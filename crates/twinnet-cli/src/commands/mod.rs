@@ -6,6 +6,7 @@ pub mod demo;
 pub mod embed;
 pub mod eval;
 pub mod finetune;
+pub mod gallery;
 pub mod import;
 pub mod oneshot;
 pub mod plot;

@@ -257,6 +257,11 @@ impl TextModel {
         let weights_path = dir.join(crate::model::WEIGHTS_FILE);
         let src = TensorSource::open(&weights_path)?;
         let tokenizer_path = dir.join(TOKENIZER_FILE);
+        let mut manifest = manifest;
+        if !check_hashes {
+            // A sentence-transformers folder: fingerprint the weights as they are.
+            manifest.weights_sha256 = sha256_hex(src.bytes());
+        }
         if check_hashes {
             let sha = sha256_hex(src.bytes());
             if sha != manifest.weights_sha256 {

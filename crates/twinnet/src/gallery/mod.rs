@@ -1,0 +1,76 @@
+//! Galleries: enrolled embeddings with labels, searched for "who is this?".
+//!
+//! A gallery keeps embeddings, never the inputs they came from, and remembers the fingerprint of
+//! the model that made them: embeddings of two models are not comparable, so enrolling or
+//! searching with another model is refused.
+
+mod dir;
+
+pub use dir::{DirGallery, GALLERY_FILE};
+
+use crate::distance::Distance;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+/// One enrolled embedding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Stable id, never reused within a gallery.
+    pub id: u64,
+    /// Who or what it is.
+    pub label: String,
+    /// Where it came from (file name or text), for people reading `gallery list`.
+    pub source: String,
+}
+
+/// A search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The entry's id.
+    pub id: u64,
+    /// Its label.
+    pub label: String,
+    /// Distance from the query under the gallery's distance.
+    pub distance: f32,
+}
+
+/// What every gallery store offers; the directory store is the embedded default.
+pub trait GalleryStore {
+    /// Fingerprint of the model whose embeddings the gallery holds.
+    fn fingerprint(&self) -> &str;
+    /// Embedding length.
+    fn dim(&self) -> usize;
+    /// Adds embeddings with their labels and sources, committed together; returns their ids.
+    fn add(&mut self, items: Vec<(String, String, Vec<f32>)>) -> Result<Vec<u64>>;
+    /// Removes an entry; `false` when there is no such id.
+    fn remove(&mut self, id: u64) -> Result<bool>;
+    /// All entries, in enrolment order.
+    fn entries(&self) -> Vec<Entry>;
+    /// The `k` nearest entries to `query`, nearest first (ties by id).
+    fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>>;
+}
+
+/// Exact nearest neighbours by a full scan: the `k` smallest distances, nearest first.
+pub fn exact_search(
+    distance: Distance,
+    rows: &[f32],
+    dim: usize,
+    ids: &[u64],
+    query: &[f32],
+    k: usize,
+) -> Vec<(u64, f32)> {
+    let mut scored: Vec<(u64, f32)> = rows
+        .chunks(dim)
+        .zip(ids)
+        .map(|(row, &id)| (id, distance.between(row, query)))
+        .collect();
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    let cmp = |a: &(u64, f32), b: &(u64, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    scored.select_nth_unstable_by(k - 1, cmp);
+    scored.truncate(k);
+    scored.sort_by(cmp);
+    scored
+}
