@@ -165,8 +165,8 @@ fn validate(
 
 /// Trains the text model `model` (loaded on the training device: a pretrained one to
 /// fine-tune, or [`TextModel::scratch`]) on `data`, validating (and calibrating the decision
-/// threshold) on the labelled pairs `val` after every epoch, and writes the model to `out` after every epoch.
-/// `start` names the starting point in the manifest.
+/// threshold) on the labelled pairs `val` after every epoch, and writes the model to `out`
+/// after every epoch. `start` names the starting point in the manifest.
 pub fn finetune_text(
     model: TextModel,
     start: &str,
@@ -183,14 +183,11 @@ pub fn finetune_text(
     if val_same.iter().all(|&s| s) || val_same.iter().all(|&s| !s) {
         bail!("validation pairs must include both same and different pairs");
     }
-    let tokenizer_path = model.dir.join(TOKENIZER_FILE);
-    let mut tower = model.tower.clone();
-    let (val_texts, val_index) = distinct_texts(val);
-    let start_metrics = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
-
-    // Every training text, tokenised once.
+    if cfg.epochs == 0 {
+        bail!("epochs must be at least 1");
+    }
+    // Refuse a recipe that cannot run before spending time on anything.
     data.check(cfg)?;
-    let ids = model.tokenizer.encode(&data.texts())?;
     let steps_per_epoch = epoch_batches(data, cfg, 1)?.len();
     if steps_per_epoch == 0 {
         bail!(
@@ -199,6 +196,12 @@ pub fn finetune_text(
             cfg.batch_size
         );
     }
+    let tokenizer_path = model.dir.join(TOKENIZER_FILE);
+    let mut tower = model.tower.clone();
+    let (val_texts, val_index) = distinct_texts(val);
+    let start_metrics = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
+    // Every training text, tokenised once.
+    let ids = model.tokenizer.encode(&data.texts())?;
     let total_steps = steps_per_epoch * cfg.epochs;
     let warmup = ((total_steps as f64) * cfg.warmup_fraction).round() as usize;
     let mut optim: ModuleOptimizer = AdamWConfig::new()
