@@ -136,10 +136,14 @@ pub fn run(args: Args) -> Result<()> {
     let need_val = || -> Result<TextPairs> {
         match &args.val {
             Some(v) => read_text_pairs(v),
-            None => bail!(
-                "--format {:?} needs --val (labelled pairs to validate on)",
-                args.format
-            ),
+            None => {
+                let format = if args.format == DataFormat::Triplets {
+                    "triplets"
+                } else {
+                    "labeled"
+                };
+                bail!("--format {format} needs --val (labelled pairs to validate on)")
+            }
         }
     };
     let (data, val) = match args.format {

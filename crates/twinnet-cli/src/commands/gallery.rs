@@ -98,15 +98,15 @@ impl AnyModel {
     }
 
     /// Architecture and weights hash: what must match for embeddings to be comparable.
-    fn fingerprint(&self) -> String {
-        match self {
+    fn fingerprint(&self) -> Result<String> {
+        Ok(match self {
             Self::Image(m) => format!(
                 "{}:{}",
                 m.manifest.tower.kind_name(),
                 m.manifest.weights.sha256
             ),
-            Self::Text(m) => format!("text:{}", m.manifest.weights_sha256),
-        }
+            Self::Text(m) => m.fingerprint()?,
+        })
     }
 
     fn dim(&self) -> usize {
@@ -158,7 +158,7 @@ impl AnyModel {
     }
 
     fn open_gallery(&self, dir: &Path) -> Result<DirGallery> {
-        DirGallery::open(dir, &self.fingerprint(), self.dim(), self.distance()?)
+        DirGallery::open(dir, &self.fingerprint()?, self.dim(), self.distance()?)
     }
 }
 

@@ -28,10 +28,8 @@ fn distances(model: &TextModel, data: &TextPairs) -> Result<Vec<f32>> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} texts {per_sec} eta {eta}")
             .expect("static template"),
     );
-    let d = text_pair_distances(model, data, |n| {
-        if bar.length() == Some(0) {
-            bar.set_length((data.pairs.len() * 2) as u64);
-        }
+    let d = text_pair_distances(model, data, |n, total| {
+        bar.set_length(total as u64);
         bar.inc(n as u64)
     })?;
     bar.finish_and_clear();

@@ -12,7 +12,7 @@ pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{accuracy_at, calibrate_threshold, roc_curve, RocPoint, VerificationMetrics};
 pub use text::{
     average_precision, distinct_texts, evaluate_text_pairs, f1_at, pearson, spearman,
-    text_pair_distances, TextPairMetrics,
+    text_pair_distances, tower_pair_distances, TextPairMetrics,
 };
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,

@@ -159,17 +159,38 @@ pub fn distinct_texts(data: &TextPairs) -> (Vec<&str>, Vec<(usize, usize)>) {
     (texts, index)
 }
 
-/// The model's distance for every pair of `data`, each distinct text embedded once.
+/// The model's distance for every pair of `data`, each distinct text embedded once;
+/// `progress(done, total)` is called after each batch, counted in distinct texts.
 pub fn text_pair_distances(
     model: &crate::text::TextModel,
     data: &TextPairs,
-    progress: impl FnMut(usize),
+    progress: impl FnMut(usize, usize),
+) -> anyhow::Result<Vec<f32>> {
+    tower_pair_distances(
+        &model.tower,
+        &model.tokenizer,
+        &model.device,
+        model.manifest.distance,
+        data,
+        progress,
+    )
+}
+
+/// [`text_pair_distances`] for a tower that is not (yet) a saved model, e.g. during training.
+pub fn tower_pair_distances(
+    tower: &crate::text::TextTower,
+    tokenizer: &crate::text::TextTokenizer,
+    device: &burn::tensor::Device,
+    distance: crate::distance::Distance,
+    data: &TextPairs,
+    mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Vec<f32>> {
     let (texts, index) = distinct_texts(data);
-    let embeddings = model.embed_with_progress(&texts, progress)?;
+    let total = texts.len();
+    let e = crate::text::embed_texts(tower, tokenizer, device, &texts, |n| progress(n, total))?;
     Ok(index
         .iter()
-        .map(|&(a, b)| model.distance(&embeddings[a], &embeddings[b]))
+        .map(|&(a, b)| distance.between(&e[a], &e[b]))
         .collect())
 }
 

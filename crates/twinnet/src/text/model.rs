@@ -257,11 +257,6 @@ impl TextModel {
         let weights_path = dir.join(crate::model::WEIGHTS_FILE);
         let src = TensorSource::open(&weights_path)?;
         let tokenizer_path = dir.join(TOKENIZER_FILE);
-        let mut manifest = manifest;
-        if !check_hashes {
-            // A sentence-transformers folder: fingerprint the weights as they are.
-            manifest.weights_sha256 = sha256_hex(src.bytes());
-        }
         if check_hashes {
             let sha = sha256_hex(src.bytes());
             if sha != manifest.weights_sha256 {
@@ -337,6 +332,18 @@ impl TextModel {
             device,
             dir: tokenizer_dir.to_path_buf(),
         })
+    }
+
+    /// What must match for two sets of embeddings to be comparable: the weights' SHA-256 (from
+    /// the manifest, or hashed here for a sentence-transformers folder, only when asked for).
+    pub fn fingerprint(&self) -> Result<String> {
+        if !self.manifest.weights_sha256.is_empty() {
+            return Ok(format!("text:{}", self.manifest.weights_sha256));
+        }
+        let path = self.dir.join(crate::model::WEIGHTS_FILE);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(format!("text:{}", sha256_hex(&bytes)))
     }
 
     /// Token ids of each text (special tokens added, truncated to `max_seq_length`).

@@ -5,11 +5,12 @@
 use super::text_batches::{epoch_batches, step_loss, TextTrainData};
 use crate::backend;
 use crate::data::TextPairs;
-use crate::distance::Distance;
-use crate::eval::{calibrate_threshold, distinct_texts, evaluate_text_pairs, TextPairMetrics};
+use crate::eval::{
+    calibrate_threshold, evaluate_text_pairs, tower_pair_distances, TextPairMetrics,
+};
 use crate::fsutil::write_atomic;
 use crate::sampling::Miner;
-use crate::text::{embed_texts, save_text_model, TextModel, TextTower, TOKENIZER_FILE};
+use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
 use anyhow::{bail, Context, Result};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
@@ -50,6 +51,21 @@ impl TextLoss {
         "mse",
         "triplet",
     ];
+}
+
+impl std::fmt::Display for TextLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The same names the command line takes.
+        let i = match self {
+            Self::Contrastive => 0,
+            Self::OnlineContrastive => 1,
+            Self::Mnrl => 2,
+            Self::Cosent => 3,
+            Self::Mse => 4,
+            Self::Triplet => 5,
+        };
+        f.write_str(Self::NAMES[i])
+    }
 }
 
 impl std::str::FromStr for TextLoss {
@@ -146,19 +162,16 @@ pub struct TextTrainReport {
     pub out: String,
 }
 
-fn validate(
-    tower: &TextTower,
-    model: &TextModel,
-    val: &TextPairs,
-    texts: &[&str],
-    index: &[(usize, usize)],
-) -> Result<TextPairMetrics> {
+fn validate(tower: &TextTower, model: &TextModel, val: &TextPairs) -> Result<TextPairMetrics> {
     let device = backend::inference_device();
-    let e = embed_texts(tower, &model.tokenizer, &device, texts, |_| {})?;
-    let d: Vec<f32> = index
-        .iter()
-        .map(|&(a, b)| Distance::Cosine.between(&e[a], &e[b]))
-        .collect();
+    let d = tower_pair_distances(
+        tower,
+        &model.tokenizer,
+        &device,
+        model.manifest.distance,
+        val,
+        |_, _| {},
+    )?;
     let threshold = calibrate_threshold(&d, &val.same());
     Ok(evaluate_text_pairs(val, &d, Some(threshold)))
 }
@@ -198,8 +211,7 @@ pub fn finetune_text(
     }
     let tokenizer_path = model.dir.join(TOKENIZER_FILE);
     let mut tower = model.tower.clone();
-    let (val_texts, val_index) = distinct_texts(val);
-    let start_metrics = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
+    let start_metrics = validate(&tower.valid(), &model, val)?;
     // Every training text, tokenised once.
     let ids = model.tokenizer.encode(&data.texts())?;
     let total_steps = steps_per_epoch * cfg.epochs;
@@ -257,7 +269,7 @@ pub fn finetune_text(
         }
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
-        let validation = validate(&tower.valid(), &model, val, &val_texts, &val_index)?;
+        let validation = validate(&tower.valid(), &model, val)?;
         let record = TextEpoch {
             epoch,
             train_loss: loss_sum / steps_per_epoch.max(1) as f64,

@@ -79,7 +79,7 @@ impl TextTrainData {
                 Self::Labeled { .. } => ("labelled texts", "triplet, contrastive (with --miner)"),
             };
             bail!(
-                "loss {:?} cannot train on {kind}; choose one of: {choices}",
+                "--loss {} cannot train on {kind}; choose one of: {choices}",
                 cfg.loss
             );
         }
