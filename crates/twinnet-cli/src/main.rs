@@ -57,6 +57,9 @@ enum Command {
     Gallery(commands::gallery::Args),
     /// Find who an input is among a gallery's enrolled entries ("unknown" beyond the threshold).
     Identify(commands::gallery::IdentifyArgs),
+    /// Serve embed, verify, identify and the gallery over HTTP (JSON or multipart; see
+    /// /openapi.json).
+    Serve(Box<commands::serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Import(a) => commands::import::run(a),
         Command::Gallery(a) => commands::gallery::run(a),
         Command::Identify(a) => commands::gallery::identify(a),
+        Command::Serve(a) => commands::serve::run(*a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

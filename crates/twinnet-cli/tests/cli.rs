@@ -7,30 +7,9 @@ mod common;
 use common::*;
 
 fn train_small(out: &Path, extra: &[&str]) -> Output {
-    let data = sample();
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--epochs",
-        "1",
-        "--pairs-per-epoch",
-        "4096",
-        "--val-pairs",
-        "600",
-        "--conv-channels",
-        "8,16",
-        "--hidden",
-        "32",
-        "--embedding-dim",
-        "16",
-        "--quiet",
-        "--json",
-    ];
+    let mut args = vec!["--json"];
     args.extend_from_slice(extra);
-    twinnet(&args)
+    train_tiny(out, 4096, &args)
 }
 
 #[test]

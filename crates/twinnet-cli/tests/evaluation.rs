@@ -7,29 +7,7 @@ use common::*;
 
 fn small_model(dir: &Path) -> PathBuf {
     let out = dir.join("m");
-    let data = sample();
-    let o = twinnet(&[
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--classes",
-        "0,1,2,3,4",
-        "--epochs",
-        "1",
-        "--pairs-per-epoch",
-        "1024",
-        "--val-pairs",
-        "400",
-        "--conv-channels",
-        "8,16",
-        "--hidden",
-        "32",
-        "--embedding-dim",
-        "16",
-        "--quiet",
-    ]);
+    let o = train_tiny(&out, 1024, &["--classes", "0,1,2,3,4"]);
     assert!(o.status.success(), "{}", stderr(&o));
     out
 }

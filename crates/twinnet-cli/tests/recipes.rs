@@ -8,17 +8,7 @@ mod common;
 use common::*;
 
 fn train(out: &Path, extra: &[&str]) -> Output {
-    let data = sample();
     let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--epochs",
-        "1",
-        "--pairs-per-epoch",
-        "512",
         "--val-pairs",
         "400",
         "--conv-channels",
@@ -27,11 +17,10 @@ fn train(out: &Path, extra: &[&str]) -> Output {
         "16",
         "--embedding-dim",
         "8",
-        "--quiet",
         "--json",
     ];
     args.extend_from_slice(extra);
-    twinnet(&args)
+    train_sample(out, 512, &args)
 }
 
 fn fails_with(o: &Output, needles: &[&str]) {

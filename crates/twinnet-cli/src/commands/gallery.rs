@@ -3,11 +3,9 @@
 use crate::output::{print_json, Table};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
-use twinnet::gallery::{DirGallery, Entry, GalleryStore, Hit};
-use twinnet::model::TwinModel;
-use twinnet::text::{is_text_model, TextModel};
-use twinnet::Distance;
+use std::path::PathBuf;
+use twinnet::embedder::{Embedder, Input};
+use twinnet::gallery::{DirGallery, Entry, GalleryStore, Identification};
 
 /// Flags of `twinnet gallery`.
 #[derive(clap::Args, Debug)]
@@ -82,84 +80,14 @@ pub struct IdentifyArgs {
     pub json: bool,
 }
 
-/// An image or text model, as far as a gallery cares.
-enum AnyModel {
-    Image(Box<TwinModel>),
-    Text(Box<TextModel>),
-}
-
-impl AnyModel {
-    fn load(dir: &Path) -> Result<Self> {
-        Ok(if is_text_model(dir) {
-            Self::Text(Box::new(TextModel::load(dir)?))
-        } else {
-            Self::Image(Box::new(TwinModel::load(dir)?))
-        })
-    }
-
-    /// Architecture and weights hash: what must match for embeddings to be comparable.
-    fn fingerprint(&self) -> Result<String> {
-        Ok(match self {
-            Self::Image(m) => format!(
-                "{}:{}",
-                m.manifest.tower.kind_name(),
-                m.manifest.weights.sha256
-            ),
-            Self::Text(m) => m.fingerprint()?,
-        })
-    }
-
-    fn dim(&self) -> usize {
-        match self {
-            Self::Image(m) => m.manifest.tower.embedding_dim(),
-            Self::Text(m) => m.manifest.embedding_dim(),
-        }
-    }
-
-    fn distance(&self) -> Result<Distance> {
-        match self {
-            Self::Image(m) if m.manifest.head.is_some() => {
-                bail!("a model that scores pairs with a learned head cannot search a gallery by distance")
-            }
-            Self::Image(m) => Ok(m.manifest.distance),
-            Self::Text(m) => Ok(m.manifest.distance),
-        }
-    }
-
-    fn threshold(&self) -> Option<f32> {
-        match self {
-            Self::Image(m) => Some(m.manifest.threshold),
-            Self::Text(m) => m.manifest.threshold,
-        }
-    }
-
-    /// Embeds image files or texts, whichever this model takes; `(source, embedding)` pairs.
-    fn embed(&self, files: &[PathBuf], texts: &[String]) -> Result<Vec<(String, Vec<f32>)>> {
-        match self {
-            Self::Image(m) => {
-                if !texts.is_empty() {
-                    bail!("this is an image model; give image files, not --text");
-                }
-                let e = m.embed_files(files)?;
-                Ok(files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .zip(e)
-                    .collect())
-            }
-            Self::Text(m) => {
-                if !files.is_empty() {
-                    bail!("this is a text model; give --text, not files");
-                }
-                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                Ok(texts.iter().cloned().zip(m.embed(&refs)?).collect())
-            }
-        }
-    }
-
-    fn open_gallery(&self, dir: &Path) -> Result<DirGallery> {
-        DirGallery::open(dir, &self.fingerprint()?, self.dim(), self.distance()?)
-    }
+/// The inputs of a command: image files or `--text` values, never both.
+fn to_inputs(files: &[PathBuf], texts: &[String]) -> Vec<Input> {
+    files
+        .iter()
+        .cloned()
+        .map(Input::ImageFile)
+        .chain(texts.iter().cloned().map(Input::Text))
+        .collect()
 }
 
 /// Runs `twinnet gallery`.
@@ -176,12 +104,13 @@ pub fn run(args: Args) -> Result<()> {
             if texts.is_empty() && inputs.is_empty() {
                 bail!("nothing to enrol: give image files or --text");
             }
-            let model = AnyModel::load(&model)?;
+            let model = Embedder::load(&model)?;
             let mut g = model.open_gallery(&gallery)?;
-            let items = model
-                .embed(&inputs, &texts)?
-                .into_iter()
-                .map(|(source, e)| (label.clone(), source, e))
+            let inputs = to_inputs(&inputs, &texts);
+            let items = inputs
+                .iter()
+                .zip(model.embed(&inputs)?)
+                .map(|(input, e)| (label.clone(), input.describe(), e))
                 .collect();
             let ids = g.add(items)?;
             #[derive(Serialize)]
@@ -235,20 +164,9 @@ fn entry_table(entries: &[Entry]) -> String {
     t.render()
 }
 
-#[derive(Serialize)]
-struct Identified {
-    /// The best match's label, or "unknown" when it is beyond the threshold.
-    label: String,
-    /// Distance to the best match.
-    distance: Option<f32>,
-    threshold: f32,
-    /// The nearest entries, nearest first.
-    matches: Vec<Hit>,
-}
-
 /// Runs `twinnet identify`.
 pub fn identify(args: IdentifyArgs) -> Result<()> {
-    let model = AnyModel::load(&args.model)?;
+    let model = Embedder::load(&args.model)?;
     let Some(threshold) = args.threshold.or(model.threshold()) else {
         bail!(
             "{} has no calibrated threshold; pass --threshold",
@@ -267,18 +185,9 @@ pub fn identify(args: IdentifyArgs) -> Result<()> {
     if files.len() + texts.len() != 1 {
         bail!("give one input: an image file or --text");
     }
-    let (_, query) = model.embed(&files, &texts)?.remove(0);
+    let query = model.embed(&to_inputs(&files, &texts))?.remove(0);
     let matches = g.search(&query, args.top_k.max(1))?;
-    let best = matches.first();
-    let out = Identified {
-        label: match best {
-            Some(h) if h.distance <= threshold => h.label.clone(),
-            _ => "unknown".into(),
-        },
-        distance: best.map(|h| h.distance),
-        threshold,
-        matches,
-    };
+    let out = Identification::decide(matches, threshold);
     if args.json {
         return print_json(&out);
     }

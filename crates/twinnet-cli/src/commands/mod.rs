@@ -10,6 +10,7 @@ pub mod gallery;
 pub mod import;
 pub mod oneshot;
 pub mod plot;
+pub mod serve;
 pub mod text_eval;
 pub mod train;
 pub mod verify;

@@ -28,9 +28,24 @@ impl ImageShape {
 ///
 /// An undecodable file is an error that names it.
 pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
-    let img = decode(path)?;
+    Ok(to_input(decode(path)?, shape))
+}
+
+/// Like [`load_image_file`], for an image already in memory (an upload); `name` goes in the
+/// error when the bytes are not an image.
+pub fn load_image_bytes(bytes: &[u8], shape: ImageShape, name: &str) -> Result<Vec<f32>> {
+    let img = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .with_context(|| format!("cannot read image {name}"))?
+        .decode()
+        .with_context(|| format!("cannot decode image {name}"))?;
+    Ok(to_input(img, shape))
+}
+
+/// Converts a decoded image to the shape's channels and size, scaled to `[0, 1]`.
+fn to_input(img: image::DynamicImage, shape: ImageShape) -> Vec<f32> {
     let (w, h) = (shape.width as u32, shape.height as u32);
-    Ok(match shape.channels {
+    match shape.channels {
         1 => {
             let g = img.to_luma8();
             let g = if g.dimensions() != (w, h) {
@@ -56,7 +71,7 @@ pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
             }
             out
         }
-    })
+    }
 }
 
 /// Decodes any supported image file, with an error that names it.

@@ -15,7 +15,7 @@ mod text_pairs;
 pub use augment::AugmentConfig;
 pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
-pub use image_input::{load_image_file, save_item_png, ImageShape};
+pub use image_input::{load_image_bytes, load_image_file, save_item_png, ImageShape};
 pub use pairs::{read_pair_list, PairList};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};

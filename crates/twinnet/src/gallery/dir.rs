@@ -176,6 +176,10 @@ impl GalleryStore for DirGallery {
         self.header.entries.clone()
     }
 
+    fn len(&self) -> usize {
+        self.header.entries.len()
+    }
+
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
         if query.len() != self.header.dim {
             bail!(

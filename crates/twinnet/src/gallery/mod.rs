@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// One enrolled embedding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Stable id, never reused within a gallery.
     pub id: u64,
@@ -24,7 +24,7 @@ pub struct Entry {
 }
 
 /// A search result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     /// The entry's id.
     pub id: u64,
@@ -32,6 +32,37 @@ pub struct Hit {
     pub label: String,
     /// Distance from the query under the gallery's distance.
     pub distance: f32,
+}
+
+/// The answer to "who is this?".
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Identification {
+    /// The best match's label, or "unknown" when it is beyond the threshold (or there is no
+    /// match at all).
+    pub label: String,
+    /// Distance to the best match.
+    pub distance: Option<f32>,
+    /// The threshold decided with.
+    pub threshold: f32,
+    /// The nearest entries, nearest first.
+    pub matches: Vec<Hit>,
+}
+
+impl Identification {
+    /// Decides from the nearest entries: a match counts only within `threshold`, so a stranger
+    /// is "unknown" rather than the least unlike person enrolled.
+    pub fn decide(matches: Vec<Hit>, threshold: f32) -> Self {
+        let best = matches.first();
+        Self {
+            label: match best {
+                Some(h) if h.distance <= threshold => h.label.clone(),
+                _ => "unknown".into(),
+            },
+            distance: best.map(|h| h.distance),
+            threshold,
+            matches,
+        }
+    }
 }
 
 /// What every gallery store offers; the directory store is the embedded default.
@@ -46,6 +77,12 @@ pub trait GalleryStore {
     fn remove(&mut self, id: u64) -> Result<bool>;
     /// All entries, in enrolment order.
     fn entries(&self) -> Vec<Entry>;
+    /// Number of entries.
+    fn len(&self) -> usize;
+    /// No entries yet.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The `k` nearest entries to `query`, nearest first (ties by id).
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>>;
 }

@@ -1,0 +1,101 @@
+//! `twinnet serve`: the HTTP service.
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::time::Duration;
+use twinnet::embedder::Embedder;
+use twinnet::gallery::GalleryStore;
+use twinnet::serve::{app, serve, shutdown_signal, ServeOptions};
+
+/// Flags of `twinnet serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Model directory (image or text model).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Gallery directory for /v1/identify and /v1/gallery (created on the first enrolment).
+    #[arg(long)]
+    pub gallery: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// File holding the bearer token that mutating endpoints require.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+    /// Allow gallery changes without a token (local experiments only).
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    /// Largest request body in bytes (413 above).
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before a 408.
+    #[arg(long, default_value_t = 30)]
+    pub timeout_s: u64,
+    /// Most inputs in one model forward pass (concurrent requests are batched together).
+    #[arg(long, default_value_t = 64)]
+    pub max_batch: usize,
+    /// Requests that may wait for the model before new ones get 503.
+    #[arg(long, default_value_t = 1024)]
+    pub queue: usize,
+}
+
+/// Reads the token, refusing an empty file.
+fn read_token(path: &PathBuf) -> Result<String> {
+    let t = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read token file {}", path.display()))?;
+    let t = t.trim().to_string();
+    if t.is_empty() {
+        bail!("token file {} is empty", path.display());
+    }
+    if t.chars().any(char::is_whitespace) {
+        bail!(
+            "token file {} holds whitespace inside the token",
+            path.display()
+        );
+    }
+    Ok(t)
+}
+
+/// Runs `twinnet serve` until SIGTERM or Ctrl-C.
+pub fn run(args: Args) -> Result<()> {
+    let token = args.token_file.as_ref().map(read_token).transpose()?;
+    if token.is_some() && args.insecure_no_auth {
+        bail!("--token-file and --insecure-no-auth contradict each other; give one");
+    }
+    let model = Embedder::load(&args.model)?;
+    let gallery: Option<Box<dyn GalleryStore + Send + Sync>> = match &args.gallery {
+        Some(dir) => Some(Box::new(model.open_gallery(dir)?)),
+        None => None,
+    };
+    if gallery.is_some() && token.is_none() && !args.insecure_no_auth {
+        eprintln!(
+            "note: no --token-file: the gallery is served read-only (identify and list work; \
+             enrol and remove answer 403)"
+        );
+    }
+    let entries = gallery.as_ref().map(|g| g.len());
+    let options = ServeOptions {
+        token,
+        insecure_no_auth: args.insecure_no_auth,
+        max_body_bytes: args.max_body_bytes,
+        timeout: Duration::from_secs(args.timeout_s.max(1)),
+        max_batch: args.max_batch,
+        queue: args.queue,
+    };
+    let router = app(model, gallery, &options)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "twinnet serving {} on http://{addr}{} (API: http://{addr}/openapi.json)",
+            args.model.display(),
+            entries.map_or(String::new(), |n| format!(", gallery of {n} entries"))
+        );
+        serve(listener, router, shutdown_signal()).await
+    })?;
+    eprintln!("twinnet: stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! One handle on an image model or a text model, for the commands and the service that take
+//! either: galleries and the HTTP API should not care which kind of tower made an embedding.
+
+use crate::data::{load_image_bytes, load_image_file, ImageShape};
+use crate::distance::Distance;
+use crate::gallery::DirGallery;
+use crate::model::TwinModel;
+use crate::score::Scorer;
+use crate::text::{is_text_model, TextModel};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+/// An input as a user hands it over.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// An image file on disk.
+    ImageFile(PathBuf),
+    /// Encoded image bytes (PNG, JPEG, PGM/PPM, BMP); `name` is used in errors.
+    ImageBytes {
+        /// The encoded image.
+        bytes: Vec<u8>,
+        /// How to call it in an error ("field image", an upload's file name).
+        name: String,
+    },
+    /// A text.
+    Text(String),
+}
+
+impl Input {
+    /// How to name this input to a person (file name, upload name or the text itself).
+    pub fn describe(&self) -> String {
+        match self {
+            Input::ImageFile(p) => p.display().to_string(),
+            Input::ImageBytes { name, .. } => name.clone(),
+            Input::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// An input made ready for the tower: decoded pixels or the text. Preparing is the part that
+/// can run in parallel, outside the single model forward pass.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// `[C, H, W]` pixels in `[0, 1]` at the model's input shape.
+    Pixels(Vec<f32>),
+    /// A text for a text model.
+    Text(String),
+}
+
+/// What kind of input a model takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Images of one shape.
+    Image(ImageShape),
+    /// Texts.
+    Text,
+}
+
+/// An image or a text model.
+pub enum Embedder {
+    /// A tower over images (or feature vectors stored as images).
+    Image(Box<TwinModel>),
+    /// A text tower.
+    Text(Box<TextModel>),
+}
+
+impl Embedder {
+    /// Loads a model directory of either kind (a sentence-transformers folder counts as text).
+    pub fn load(dir: &Path) -> Result<Self> {
+        Ok(if is_text_model(dir) {
+            Self::Text(Box::new(TextModel::load(dir)?))
+        } else {
+            Self::Image(Box::new(TwinModel::load(dir)?))
+        })
+    }
+
+    /// The input the model takes.
+    pub fn input_kind(&self) -> InputKind {
+        match self {
+            Self::Image(m) => InputKind::Image(m.manifest.input.shape),
+            Self::Text(_) => InputKind::Text,
+        }
+    }
+
+    /// Architecture and weights hash: what must match for embeddings to be comparable.
+    pub fn fingerprint(&self) -> Result<String> {
+        Ok(match self {
+            Self::Image(m) => format!(
+                "{}:{}",
+                m.manifest.tower.kind_name(),
+                m.manifest.weights.sha256
+            ),
+            Self::Text(m) => m.fingerprint()?,
+        })
+    }
+
+    /// Embedding length.
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Image(m) => m.manifest.tower.embedding_dim(),
+            Self::Text(m) => m.manifest.embedding_dim(),
+        }
+    }
+
+    /// How two embeddings are scored for verification (lower = more alike).
+    pub fn scorer(&self) -> Scorer {
+        match self {
+            Self::Image(m) => m.scorer.clone(),
+            Self::Text(m) => Scorer::Distance(m.manifest.distance),
+        }
+    }
+
+    /// The distance a gallery searches by; a learned pair head has none.
+    pub fn search_distance(&self) -> Result<Distance> {
+        match self {
+            Self::Image(m) if m.manifest.head.is_some() => {
+                bail!("a model that scores pairs with a learned head cannot search a gallery by distance")
+            }
+            Self::Image(m) => Ok(m.manifest.distance),
+            Self::Text(m) => Ok(m.manifest.distance),
+        }
+    }
+
+    /// The calibrated decision threshold, if the model has one.
+    pub fn threshold(&self) -> Option<f32> {
+        match self {
+            Self::Image(m) => Some(m.manifest.threshold),
+            Self::Text(m) => m.manifest.threshold,
+        }
+    }
+
+    /// Decodes an image or checks that a text goes to a text model.
+    pub fn prepare(&self, input: &Input) -> Result<Prepared> {
+        prepare(self.input_kind(), input)
+    }
+
+    /// Embeds prepared inputs in one batched pass, in order.
+    pub fn embed_prepared(&self, items: &[Prepared]) -> Result<Vec<Vec<f32>>> {
+        match self {
+            Self::Image(m) => {
+                let pixels = items
+                    .iter()
+                    .map(|p| match p {
+                        Prepared::Pixels(px) => Ok(px.as_slice()),
+                        Prepared::Text(_) => bail!("this is an image model; it cannot embed text"),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(m.embed_pixels(&pixels))
+            }
+            Self::Text(m) => {
+                let texts = items
+                    .iter()
+                    .map(|p| match p {
+                        Prepared::Text(t) => Ok(t.as_str()),
+                        Prepared::Pixels(_) => {
+                            bail!("this is a text model; it cannot embed images")
+                        }
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                m.embed(&texts)
+            }
+        }
+    }
+
+    /// Embeds inputs, in order.
+    pub fn embed(&self, inputs: &[Input]) -> Result<Vec<Vec<f32>>> {
+        let prepared = inputs
+            .iter()
+            .map(|i| self.prepare(i))
+            .collect::<Result<Vec<_>>>()?;
+        self.embed_prepared(&prepared)
+    }
+
+    /// Opens (or starts) the gallery in `dir` for this model's embeddings.
+    pub fn open_gallery(&self, dir: &Path) -> Result<DirGallery> {
+        DirGallery::open(
+            dir,
+            &self.fingerprint()?,
+            self.dim(),
+            self.search_distance()?,
+        )
+    }
+}
+
+/// [`Embedder::prepare`] without the model, for threads that only know its input kind.
+pub fn prepare(kind: InputKind, input: &Input) -> Result<Prepared> {
+    match (kind, input) {
+        (InputKind::Image(shape), Input::ImageFile(p)) => {
+            Ok(Prepared::Pixels(load_image_file(p, shape)?))
+        }
+        (InputKind::Image(shape), Input::ImageBytes { bytes, name }) => {
+            Ok(Prepared::Pixels(load_image_bytes(bytes, shape, name)?))
+        }
+        (InputKind::Text, Input::Text(t)) => Ok(Prepared::Text(t.clone())),
+        (InputKind::Image(_), Input::Text(_)) => {
+            bail!("this is an image model; give an image, not a text")
+        }
+        (InputKind::Text, _) => bail!("this is a text model; give a text, not an image"),
+    }
+}
