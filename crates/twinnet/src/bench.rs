@@ -29,6 +29,8 @@ pub struct BenchOptions {
     pub mining: bool,
     /// Also time one-shot episodes.
     pub oneshot: bool,
+    /// Also time gallery search at this many entries (0: skip).
+    pub gallery_entries: usize,
 }
 
 impl Default for BenchOptions {
@@ -38,6 +40,7 @@ impl Default for BenchOptions {
             warmup: 5,
             mining: true,
             oneshot: true,
+            gallery_entries: 100_000,
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct BenchReport {
     pub mining: Vec<MiningBench>,
     /// One-shot cost.
     pub oneshot: Option<OneShotBench>,
+    /// Gallery search cost.
+    pub gallery: Option<crate::gallery::bench::GalleryBench>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -166,6 +171,15 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
     } else {
         None
     };
+    let gallery = if opts.gallery_entries > 0 {
+        Some(crate::gallery::bench::bench_gallery(
+            opts.gallery_entries,
+            1000,
+            3,
+        )?)
+    } else {
+        None
+    };
     Ok(BenchReport {
         backend: backend::backend_name().into(),
         threads: rayon::current_num_threads(),
@@ -174,6 +188,7 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
         peak_rss_mib: peak_rss_mib(),
         mining,
         oneshot,
+        gallery,
     })
 }
 

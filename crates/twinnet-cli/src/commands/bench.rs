@@ -28,6 +28,10 @@ pub struct Args {
     /// Timed rounds over the sentences for --text-model.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
+    /// Entries of the gallery-search figure (identify p50/p99, exact scan vs index, recall);
+    /// 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    pub gallery_entries: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -90,6 +94,7 @@ pub fn run(args: Args) -> Result<()> {
         steps: args.steps,
         mining: !args.quick,
         oneshot: !args.quick,
+        gallery_entries: if args.quick { 0 } else { args.gallery_entries },
         ..BenchOptions::default()
     };
     let r = run_bench(&opts)?;
@@ -126,6 +131,19 @@ pub fn run(args: Args) -> Result<()> {
                 o.ways, o.shots, o.episodes, o.items
             ),
             format!("{:.3} s", o.seconds),
+        ]);
+    }
+    if let Some(g) = &r.gallery {
+        t.row(vec![
+            format!("identify, {} × {}-d, exact scan", g.entries, g.dim),
+            format!("p50 {:.2} ms, p99 {:.2} ms", g.exact_p50_ms, g.exact_p99_ms),
+        ]);
+        t.row(vec![
+            format!("identify, index (built in {:.1} s)", g.index_build_s),
+            format!(
+                "p50 {:.3} ms, p99 {:.3} ms, recall@1 {:.4}, recall@10 {:.4}",
+                g.index_p50_ms, g.index_p99_ms, g.recall_at_1, g.recall_at_10
+            ),
         ]);
     }
     println!("{}", t.render());

@@ -34,6 +34,10 @@ pub struct Args {
     /// Most inputs in one model forward pass (concurrent requests are batched together).
     #[arg(long, default_value_t = 64)]
     pub max_batch: usize,
+    /// Search the gallery through the approximate (HNSW) index from this many entries on;
+    /// below, an exact scan.
+    #[arg(long, default_value_t = twinnet::gallery::DEFAULT_INDEX_ABOVE)]
+    pub index_above: usize,
     /// Requests that may wait for the model before new ones get 503.
     #[arg(long, default_value_t = 1024)]
     pub queue: usize,
@@ -64,7 +68,11 @@ pub fn run(args: Args) -> Result<()> {
     }
     let model = Embedder::load(&args.model)?;
     let gallery: Option<Box<dyn GalleryStore + Send + Sync>> = match &args.gallery {
-        Some(dir) => Some(Box::new(model.open_gallery(dir)?)),
+        Some(dir) => {
+            let mut g = model.open_gallery(dir)?;
+            g.set_index_above(args.index_above)?;
+            Some(Box::new(g))
+        }
         None => None,
     };
     if gallery.is_some() && token.is_none() && !args.insecure_no_auth {

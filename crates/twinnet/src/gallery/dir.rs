@@ -2,20 +2,30 @@
 //! (temporary file, fsync, rename), so a crash at any point leaves the last committed state.
 //!
 //! File `gallery.twg`: 8 bytes little-endian header length, the JSON header (format, model
-//! fingerprint, dimension, distance, next id, entries), then the embeddings as little-endian
-//! f32 rows in entry order.
+//! fingerprint, dimension, distance, next id, generation, entries), then the embeddings as
+//! little-endian f32 rows in entry order.
+//!
+//! Above a configurable size the gallery also keeps an approximate index
+//! (`index-<generation>.usearch`, see [`super::ann`]). The index is derived data: it is saved
+//! after the gallery file and named by the generation it reflects, so an index left behind by a
+//! crash is recognised as stale and rebuilt from the gallery file, the one source of truth.
 
+use super::ann::{AnnIndex, MIN_CANDIDATES};
 use super::{exact_search, Entry, GalleryStore, Hit};
 use crate::distance::Distance;
 use crate::fsutil::write_atomic;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// File name inside a gallery directory.
 pub const GALLERY_FILE: &str = "gallery.twg";
 const FORMAT: &str = "twinnet-gallery";
 const VERSION: u32 = 1;
+/// Galleries with at least this many entries are searched through the approximate index; below
+/// it an exact scan is fast enough (≈ 1 ms at 20,000 × 64-d here) and always right.
+pub const DEFAULT_INDEX_ABOVE: usize = 20_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Header {
@@ -25,6 +35,9 @@ struct Header {
     dim: usize,
     distance: Distance,
     next_id: u64,
+    /// Commits so far; names the index file that matches this state.
+    #[serde(default)]
+    generation: u64,
     entries: Vec<Entry>,
 }
 
@@ -34,6 +47,11 @@ pub struct DirGallery {
     dir: PathBuf,
     header: Header,
     rows: Vec<f32>,
+    /// Entry id → row.
+    positions: HashMap<u64, usize>,
+    /// Entries from which on the approximate index is used.
+    index_above: usize,
+    ann: Option<AnnIndex>,
 }
 
 impl DirGallery {
@@ -54,9 +72,13 @@ impl DirGallery {
                     dim,
                     distance,
                     next_id: 1,
+                    generation: 0,
                     entries: Vec::new(),
                 },
                 rows: Vec::new(),
+                positions: HashMap::new(),
+                index_above: DEFAULT_INDEX_ABOVE,
+                ann: None,
             });
         }
         let g = Self::read(dir)?;
@@ -101,11 +123,111 @@ impl DirGallery {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        Ok(Self {
+        let mut g = Self {
             dir: dir.to_path_buf(),
             header,
             rows,
-        })
+            positions: HashMap::new(),
+            index_above: DEFAULT_INDEX_ABOVE,
+            ann: None,
+        };
+        g.reindex_positions();
+        g.sync_index()?;
+        Ok(g)
+    }
+
+    /// Uses the approximate index from `n` entries on (building or loading it now if the
+    /// gallery is that large); `usize::MAX` turns it off.
+    pub fn set_index_above(&mut self, n: usize) -> Result<()> {
+        self.index_above = n.max(1);
+        self.sync_index()
+    }
+
+    /// Whether searches currently go through the approximate index.
+    pub fn is_indexed(&self) -> bool {
+        self.ann.is_some()
+    }
+
+    fn reindex_positions(&mut self) {
+        self.positions = self
+            .header
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id, i))
+            .collect();
+    }
+
+    fn index_path(&self, generation: u64) -> PathBuf {
+        self.dir.join(format!("index-{generation}.usearch"))
+    }
+
+    /// Brings the approximate index in line with the size rule: drop it below the threshold,
+    /// otherwise load the saved one for this generation or rebuild it from the rows.
+    fn sync_index(&mut self) -> Result<()> {
+        let n = self.header.entries.len();
+        if n < self.index_above {
+            self.ann = None;
+            return Ok(());
+        }
+        if self.ann.is_some() {
+            return Ok(());
+        }
+        let (distance, dim) = (self.header.distance, self.header.dim);
+        let path = self.index_path(self.header.generation);
+        if path.is_file() {
+            match AnnIndex::load(&path, distance, dim, n) {
+                Ok(a) => {
+                    self.ann = Some(a);
+                    return Ok(());
+                }
+                Err(e) => tracing::warn!("rebuilding the gallery index: {e:#}"),
+            }
+        }
+        let ids = self.ids();
+        let ann = AnnIndex::build(distance, dim, &ids, &self.rows)?;
+        self.ann = Some(ann);
+        self.save_index();
+        Ok(())
+    }
+
+    /// Saves the index for the current generation and deletes older ones. A failure only costs
+    /// a rebuild at the next open, so it is a warning, not an error.
+    fn save_index(&self) {
+        let Some(ann) = &self.ann else { return };
+        let path = self.index_path(self.header.generation);
+        let tmp = path.with_extension("usearch.tmp");
+        let result = ann
+            .save(&tmp)
+            .and_then(|()| std::fs::rename(&tmp, &path).map_err(Into::into));
+        match result {
+            Ok(()) => self.remove_index_files(Some(&path)),
+            Err(e) => tracing::warn!("cannot save the gallery index: {e:#}"),
+        }
+    }
+
+    /// After a commit every saved index is stale: save the current one, or drop them all.
+    fn after_commit_index(&self) {
+        if self.ann.is_some() {
+            self.save_index();
+        } else {
+            self.remove_index_files(None);
+        }
+    }
+
+    fn remove_index_files(&self, keep: Option<&Path>) {
+        let Ok(list) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for f in list.flatten() {
+            let p = f.path();
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("index-") && name.contains(".usearch") && Some(p.as_path()) != keep
+            {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
     }
 
     /// The distance entries are compared by.
@@ -113,7 +235,8 @@ impl DirGallery {
         self.header.distance
     }
 
-    fn commit(&self) -> Result<()> {
+    fn commit(&mut self) -> Result<()> {
+        self.header.generation += 1;
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create gallery {}", self.dir.display()))?;
         let header = serde_json::to_vec(&self.header)?;
@@ -153,11 +276,25 @@ impl GalleryStore for DirGallery {
             }
             let id = self.header.next_id;
             self.header.next_id += 1;
+            self.positions.insert(id, self.header.entries.len());
             self.header.entries.push(Entry { id, label, source });
             self.rows.extend(e);
             ids.push(id);
         }
         self.commit()?;
+        if let Some(ann) = &self.ann {
+            let d = self.header.dim;
+            let first = self.header.entries.len() - ids.len();
+            let added = ids.iter().enumerate().try_for_each(|(i, &id)| {
+                ann.add(id, &self.rows[(first + i) * d..(first + i + 1) * d])
+            });
+            if let Err(e) = added {
+                tracing::warn!("dropping the gallery index, rebuilt on the next open: {e:#}");
+                self.ann = None;
+            }
+        }
+        self.sync_index()?;
+        self.after_commit_index();
         Ok(ids)
     }
 
@@ -168,7 +305,16 @@ impl GalleryStore for DirGallery {
         self.header.entries.remove(pos);
         let d = self.header.dim;
         self.rows.drain(pos * d..(pos + 1) * d);
+        self.reindex_positions();
         self.commit()?;
+        if let Some(ann) = &self.ann {
+            if let Err(e) = ann.remove(id) {
+                tracing::warn!("dropping the gallery index, rebuilt on the next open: {e:#}");
+                self.ann = None;
+            }
+        }
+        self.sync_index()?;
+        self.after_commit_index();
         Ok(true)
     }
 
@@ -188,27 +334,40 @@ impl GalleryStore for DirGallery {
                 self.header.dim
             );
         }
-        let ids = self.ids();
-        Ok(exact_search(
-            self.header.distance,
-            &self.rows,
-            self.header.dim,
-            &ids,
-            query,
-            k,
-        )
-        .into_iter()
-        .map(|(id, distance)| Hit {
-            id,
-            label: self
-                .header
-                .entries
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| e.label.clone())
-                .unwrap_or_default(),
-            distance,
-        })
-        .collect())
+        let (d, distance) = (self.header.dim, self.header.distance);
+        let scored = match &self.ann {
+            Some(ann) => match ann.candidates(query, k.max(MIN_CANDIDATES)) {
+                Ok(ids) => {
+                    // Exact distances for the graph's candidates, in the same order as a scan.
+                    let mut scored: Vec<(u64, f32)> = ids
+                        .into_iter()
+                        .filter_map(|id| {
+                            let p = *self.positions.get(&id)?;
+                            Some((id, distance.between(&self.rows[p * d..(p + 1) * d], query)))
+                        })
+                        .collect();
+                    scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                    scored.truncate(k);
+                    scored
+                }
+                Err(e) => {
+                    tracing::warn!("index search failed, scanning instead: {e:#}");
+                    exact_search(distance, &self.rows, d, &self.ids(), query, k)
+                }
+            },
+            None => exact_search(distance, &self.rows, d, &self.ids(), query, k),
+        };
+        Ok(scored
+            .into_iter()
+            .map(|(id, distance)| Hit {
+                id,
+                label: self
+                    .positions
+                    .get(&id)
+                    .map(|&p| self.header.entries[p].label.clone())
+                    .unwrap_or_default(),
+                distance,
+            })
+            .collect())
     }
 }

@@ -4,9 +4,11 @@
 //! the model that made them: embeddings of two models are not comparable, so enrolling or
 //! searching with another model is refused.
 
+pub mod ann;
+pub mod bench;
 mod dir;
 
-pub use dir::{DirGallery, GALLERY_FILE};
+pub use dir::{DirGallery, DEFAULT_INDEX_ABOVE, GALLERY_FILE};
 
 use crate::distance::Distance;
 use anyhow::Result;
