@@ -4,6 +4,8 @@ use crate::output::{print_json, Table};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use twinnet::bench::{run_bench, BenchOptions};
+use twinnet::embedder::{Embedder, Input, InputKind};
+use twinnet::serve::load::{run_load, LoadOptions};
 
 /// Flags of `twinnet bench`.
 #[derive(clap::Args, Debug)]
@@ -32,9 +34,107 @@ pub struct Args {
     /// 0 skips it.
     #[arg(long, default_value_t = 100_000)]
     pub gallery_entries: usize,
+    /// Run the HTTP load generator against this model instead: the service in process on
+    /// loopback with a fresh gallery, verify then identify driven by --clients for --seconds.
+    #[arg(long, value_name = "MODEL")]
+    pub load_model: Option<PathBuf>,
+    /// Concurrent clients of the load generator.
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
+    /// Seconds each endpoint is driven by the load generator.
+    #[arg(long, default_value_t = 30)]
+    pub seconds: u64,
+    /// Most requests per endpoint for the load generator.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_requests: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Inputs for the load generator from the bundled samples: test digits as PNG for an image
+/// model, test sentences for a text model.
+fn load_inputs(model: &Embedder) -> Result<Vec<Input>> {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets");
+    match model.input_kind() {
+        InputKind::Text => {
+            let pairs = twinnet::data::read_text_pairs(&assets.join("text-sample/test.tsv"))?;
+            Ok(pairs
+                .pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a, b])
+                .take(400)
+                .map(Input::Text)
+                .collect())
+        }
+        InputKind::Image(_) => {
+            let spec = twinnet::data::DataSpec::parse(
+                assets.join("mnist-sample").to_str().unwrap_or_default(),
+            )?;
+            let data = twinnet::data::load_dataset(&spec, twinnet::data::Split::Test, None, None)?;
+            let tmp = tempfile::tempdir()?;
+            (0..400)
+                .map(|i| {
+                    let path = tmp.path().join(format!("{i}.png"));
+                    twinnet::data::save_item_png(data.item(i), data.shape(), &path)?;
+                    Ok(Input::ImageBytes {
+                        bytes: std::fs::read(&path)?,
+                        name: format!("digit {i}"),
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+fn load_bench(model: &Path, args: &Args) -> Result<()> {
+    let model = Embedder::load(model)?;
+    let inputs = load_inputs(&model)?;
+    eprintln!(
+        "load: {} clients, {} s per endpoint (verify, then identify on a 100-entry gallery)",
+        args.clients, args.seconds
+    );
+    let r = run_load(
+        model,
+        inputs,
+        &LoadOptions {
+            clients: args.clients,
+            duration: std::time::Duration::from_secs(args.seconds),
+            max_requests: args.max_requests,
+            enrol: 100,
+        },
+    )?;
+    if args.json {
+        return print_json(&r);
+    }
+    let mut t = Table::new(&[
+        "endpoint",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "RSS after",
+    ]);
+    for e in &r.endpoints {
+        t.row(vec![
+            e.endpoint.clone(),
+            e.requests.to_string(),
+            e.errors.to_string(),
+            format!("{:.0}", e.requests_per_s),
+            format!("{:.2}", e.p50_ms),
+            format!("{:.2}", e.p99_ms),
+            format!("{:.2}", e.max_ms),
+            format!("{:.0} MiB", e.rss_end_mib),
+        ]);
+    }
+    println!("{}", t.render());
+    println!(
+        "{} clients; resident memory {:.0} MiB at start, {:.0} MiB at end, {:.0} MiB at most",
+        r.clients, r.rss_start_mib, r.rss_end_mib, r.rss_max_mib
+    );
+    Ok(())
 }
 
 fn text_bench(model: &Path, sentences: Option<&Path>, rounds: usize, json: bool) -> Result<()> {
@@ -86,6 +186,9 @@ pub fn run(args: Args) -> Result<()> {
             .num_threads(n)
             .build_global()
             .map_err(|e| anyhow::anyhow!("cannot set {n} threads: {e}"))?;
+    }
+    if let Some(model) = &args.load_model {
+        return load_bench(model, &args);
     }
     if let Some(model) = &args.text_model {
         return text_bench(model, args.sentences.as_deref(), args.rounds, args.json);

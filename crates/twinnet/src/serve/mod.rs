@@ -9,6 +9,7 @@ pub mod api;
 pub mod batcher;
 pub mod error;
 pub mod input;
+pub mod load;
 pub mod metrics;
 
 use crate::embedder::Embedder;
