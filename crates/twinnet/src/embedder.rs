@@ -3,7 +3,7 @@
 
 use crate::data::{load_image_bytes, load_image_file, ImageShape};
 use crate::distance::Distance;
-use crate::gallery::DirGallery;
+use crate::gallery::{open_gallery, AnyGallery};
 use crate::model::TwinModel;
 use crate::score::Scorer;
 use crate::text::{is_text_model, TextModel};
@@ -171,13 +171,15 @@ impl Embedder {
         self.embed_prepared(&prepared)
     }
 
-    /// Opens (or starts) the gallery in `dir` for this model's embeddings.
-    pub fn open_gallery(&self, dir: &Path) -> Result<DirGallery> {
-        DirGallery::open(
-            dir,
+    /// Opens (or starts) the gallery `spec` names — a directory or a `postgres://` URL — for
+    /// this model's embeddings; a directory gallery is indexed from `index_above` entries.
+    pub fn open_gallery(&self, spec: &str, index_above: usize) -> Result<AnyGallery> {
+        open_gallery(
+            spec,
             &self.fingerprint()?,
             self.dim(),
             self.search_distance()?,
+            index_above,
         )
     }
 }

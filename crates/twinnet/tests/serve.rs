@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 use twinnet::data::{load_dataset, save_item_png, DataSpec, Split};
 use twinnet::embedder::{Embedder, Input};
-use twinnet::gallery::GalleryStore;
+use twinnet::gallery::DEFAULT_INDEX_ABOVE;
 use twinnet::serve::batcher::Batcher;
 use twinnet::serve::{app, serve, ServeOptions};
 use twinnet::tower::{CnnConfig, TowerConfig};
@@ -80,8 +80,11 @@ fn b64(bytes: &[u8]) -> String {
 fn router(gallery: Option<&Path>, options: ServeOptions) -> Router {
     let f = fixture();
     let model = Embedder::load(&f.model).unwrap();
-    let g: Option<Box<dyn GalleryStore + Send + Sync>> =
-        gallery.map(|d| Box::new(model.open_gallery(d).unwrap()) as _);
+    let g = gallery.map(|d| {
+        model
+            .open_gallery(d.to_str().unwrap(), DEFAULT_INDEX_ABOVE)
+            .unwrap()
+    });
     app(model, g, &options).unwrap()
 }
 

@@ -3,9 +3,9 @@
 use crate::output::{print_json, Table};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use twinnet::embedder::{Embedder, Input};
-use twinnet::gallery::{DirGallery, Entry, GalleryStore, Identification};
+use twinnet::gallery::{is_postgres_url, read_gallery, Entry, Identification, DEFAULT_INDEX_ABOVE};
 
 /// Flags of `twinnet gallery`.
 #[derive(clap::Args, Debug)]
@@ -21,9 +21,10 @@ enum Action {
         /// Model directory (image or text model).
         #[arg(long)]
         model: PathBuf,
-        /// Gallery directory (created on the first enrolment).
+        /// Gallery: a directory (created on the first enrolment) or
+        /// postgres://user@host:port/db?gallery=NAME.
         #[arg(long)]
-        gallery: PathBuf,
+        gallery: String,
         /// Who or what the inputs show.
         #[arg(long)]
         label: String,
@@ -38,18 +39,18 @@ enum Action {
     },
     /// List the gallery's entries (id, label, source).
     List {
-        /// Gallery directory.
+        /// Gallery: a directory or postgres://user@host:port/db?gallery=NAME.
         #[arg(long)]
-        gallery: PathBuf,
+        gallery: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Remove an entry by id.
     Remove {
-        /// Gallery directory.
+        /// Gallery: a directory or postgres://user@host:port/db?gallery=NAME.
         #[arg(long)]
-        gallery: PathBuf,
+        gallery: String,
         /// The entry's id (see `gallery list`).
         id: u64,
     },
@@ -61,9 +62,9 @@ pub struct IdentifyArgs {
     /// Model directory (the one the gallery was enrolled with).
     #[arg(long)]
     pub model: PathBuf,
-    /// Gallery directory.
+    /// Gallery: a directory or postgres://user@host:port/db?gallery=NAME.
     #[arg(long)]
-    pub gallery: PathBuf,
+    pub gallery: String,
     /// The image to identify (image models).
     pub input: Option<PathBuf>,
     /// The text to identify (text models).
@@ -105,7 +106,7 @@ pub fn run(args: Args) -> Result<()> {
                 bail!("nothing to enrol: give image files or --text");
             }
             let model = Embedder::load(&model)?;
-            let mut g = model.open_gallery(&gallery)?;
+            let mut g = model.open_gallery(&gallery, DEFAULT_INDEX_ABOVE)?;
             let inputs = to_inputs(&inputs, &texts);
             let items = inputs
                 .iter()
@@ -137,7 +138,7 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Action::List { gallery, json } => {
-            let g = DirGallery::read(&gallery)?;
+            let g = read_gallery(&gallery)?;
             let entries = g.entries();
             if json {
                 return print_json(&entries);
@@ -146,9 +147,9 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Action::Remove { gallery, id } => {
-            let mut g = DirGallery::read(&gallery)?;
+            let mut g = read_gallery(&gallery)?;
             if !g.remove(id)? {
-                bail!("{} has no entry with id {id}", gallery.display());
+                bail!("{gallery} has no entry with id {id}");
             }
             println!("removed entry {id}; {} entries remain", g.entries().len());
             Ok(())
@@ -173,13 +174,14 @@ pub fn identify(args: IdentifyArgs) -> Result<()> {
             args.model.display()
         );
     };
-    if !args.gallery.join(twinnet::gallery::GALLERY_FILE).is_file() {
-        bail!(
-            "{} is not a gallery (enrol something first)",
-            args.gallery.display()
-        );
+    if !is_postgres_url(&args.gallery)
+        && !Path::new(&args.gallery)
+            .join(twinnet::gallery::GALLERY_FILE)
+            .is_file()
+    {
+        bail!("{} is not a gallery (enrol something first)", args.gallery);
     }
-    let g = model.open_gallery(&args.gallery)?;
+    let g = model.open_gallery(&args.gallery, DEFAULT_INDEX_ABOVE)?;
     let files: Vec<PathBuf> = args.input.iter().cloned().collect();
     let texts: Vec<String> = args.text.iter().cloned().collect();
     if files.len() + texts.len() != 1 {

@@ -4,7 +4,6 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 use twinnet::embedder::Embedder;
-use twinnet::gallery::GalleryStore;
 use twinnet::serve::{app, serve, shutdown_signal, ServeOptions};
 
 /// Flags of `twinnet serve`.
@@ -13,9 +12,10 @@ pub struct Args {
     /// Model directory (image or text model).
     #[arg(long)]
     pub model: PathBuf,
-    /// Gallery directory for /v1/identify and /v1/gallery (created on the first enrolment).
+    /// Gallery for /v1/identify and /v1/gallery: a directory (created on the first
+    /// enrolment) or postgres://user@host:port/db?gallery=NAME (PostgreSQL + pgvector).
     #[arg(long)]
-    pub gallery: Option<PathBuf>,
+    pub gallery: Option<String>,
     /// Address to listen on (port 0 picks a free one, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -67,14 +67,11 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--token-file and --insecure-no-auth contradict each other; give one");
     }
     let model = Embedder::load(&args.model)?;
-    let gallery: Option<Box<dyn GalleryStore + Send + Sync>> = match &args.gallery {
-        Some(dir) => {
-            let mut g = model.open_gallery(dir)?;
-            g.set_index_above(args.index_above)?;
-            Some(Box::new(g))
-        }
-        None => None,
-    };
+    let gallery = args
+        .gallery
+        .as_deref()
+        .map(|spec| model.open_gallery(spec, args.index_above))
+        .transpose()?;
     if gallery.is_some() && token.is_none() && !args.insecure_no_auth {
         eprintln!(
             "note: no --token-file: the gallery is served read-only (identify and list work; \

@@ -7,8 +7,10 @@
 pub mod ann;
 pub mod bench;
 mod dir;
+pub mod pg;
 
 pub use dir::{DirGallery, DEFAULT_INDEX_ABOVE, GALLERY_FILE};
+pub use pg::{is_postgres_url, PgGallery};
 
 use crate::distance::Distance;
 use anyhow::Result;
@@ -87,6 +89,34 @@ pub trait GalleryStore {
     }
     /// The `k` nearest entries to `query`, nearest first (ties by id).
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>>;
+}
+
+/// A gallery of either store, for the commands and the service.
+pub type AnyGallery = Box<dyn GalleryStore + Send + Sync>;
+
+/// Opens the gallery `spec` names — a `postgres://` URL or a directory — for a model with this
+/// fingerprint, dimension and distance (the directory store indexes from `index_above` entries).
+pub fn open_gallery(
+    spec: &str,
+    fingerprint: &str,
+    dim: usize,
+    distance: Distance,
+    index_above: usize,
+) -> Result<AnyGallery> {
+    if is_postgres_url(spec) {
+        return Ok(Box::new(PgGallery::open(spec, fingerprint, dim, distance)?));
+    }
+    let mut g = DirGallery::open(std::path::Path::new(spec), fingerprint, dim, distance)?;
+    g.set_index_above(index_above)?;
+    Ok(Box::new(g))
+}
+
+/// Opens an existing gallery without a model (listing, removing).
+pub fn read_gallery(spec: &str) -> Result<AnyGallery> {
+    if is_postgres_url(spec) {
+        return Ok(Box::new(PgGallery::read(spec)?));
+    }
+    Ok(Box::new(DirGallery::read(std::path::Path::new(spec))?))
 }
 
 /// Exact nearest neighbours by a full scan: the `k` smallest distances, nearest first.

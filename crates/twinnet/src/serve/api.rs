@@ -307,10 +307,15 @@ pub async fn enroll(
     responses((status = 200, body = GalleryList), (status = 404, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<GalleryList>, ApiError> {
     let gallery = state.gallery.clone().ok_or_else(no_gallery)?;
-    let entries = gallery
-        .read()
-        .map_err(|_| ApiError::internal("gallery lock poisoned"))?
-        .entries();
+    // A database store blocks on its connection: keep it off the async threads.
+    let entries = tokio::task::spawn_blocking(move || {
+        gallery
+            .read()
+            .map(|g| g.entries())
+            .map_err(|_| ApiError::internal("gallery lock poisoned"))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("listing failed: {e}")))??;
     Ok(Json(GalleryList { entries }))
 }
 

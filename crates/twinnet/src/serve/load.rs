@@ -5,7 +5,7 @@
 use super::{app, ServeOptions};
 use crate::bench::rss_mib;
 use crate::embedder::{Embedder, Input};
-use crate::gallery::GalleryStore;
+use crate::gallery::DEFAULT_INDEX_ABOVE;
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -97,7 +97,11 @@ pub fn run_load(model: Embedder, inputs: Vec<Input>, opts: &LoadOptions) -> Resu
         );
     }
     let dir = tempfile::tempdir()?;
-    let gallery: Box<dyn GalleryStore + Send + Sync> = Box::new(model.open_gallery(dir.path())?);
+    let spec = dir
+        .path()
+        .to_str()
+        .context("temporary directory is not UTF-8")?;
+    let gallery = model.open_gallery(spec, DEFAULT_INDEX_ABOVE)?;
     let token = "load-generator".to_string();
     let router = app(
         model,
