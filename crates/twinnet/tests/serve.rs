@@ -584,3 +584,82 @@ fn the_load_generator_drives_both_endpoints_without_errors() {
         assert!(e.p50_ms > 0.0 && e.p99_ms >= e.p50_ms && e.max_ms >= e.p99_ms);
     }
 }
+
+/// MiniLM, when `twinnet data fetch minilm` has put it in `data/minilm` (CI does).
+fn minilm() -> Option<PathBuf> {
+    let dir = std::env::var_os("TWINNET_MINILM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
+    if dir.join("model.safetensors").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_model_is_served_too() {
+    let Some(dir) = minilm() else { return };
+    let gallery = tempfile::tempdir().unwrap();
+    let model = Embedder::load(&dir).unwrap();
+    let direct = model
+        .embed(&[Input::Text("A cat sits on the mat.".into())])
+        .unwrap();
+    let g = model
+        .open_gallery(gallery.path().to_str().unwrap(), DEFAULT_INDEX_ABOVE)
+        .unwrap();
+    let app = app(model, Some(g), &with_token()).unwrap();
+    let (s, v) = call(
+        &app,
+        post("/v1/embed", json!({"text": "A cat sits on the mat."}), None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let got: Vec<f32> = serde_json::from_value(v["embeddings"][0].clone()).unwrap();
+    assert_eq!(got.len(), 384);
+    assert!(got
+        .iter()
+        .zip(&direct[0])
+        .all(|(a, b)| (a - b).abs() < 1e-5));
+    // An image sent to a text model is refused with a reason.
+    let (s, v) = call(&app, post("/v1/embed", json!({"image": b64(b"x")}), None)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(error_of(&v).contains("text model"), "{v}");
+    // Enrol two sentences, identify a paraphrase (explicit threshold: MiniLM has none).
+    for (label, text) in [
+        ("cat", "A cat sits on the mat."),
+        ("stocks", "Share prices fell sharply today."),
+    ] {
+        let (s, v) = call(
+            &app,
+            post(
+                "/v1/gallery",
+                json!({"label": label, "text": text}),
+                Some(TOKEN),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, v) = call(
+        &app,
+        post(
+            "/v1/identify",
+            json!({"text": "The stock market dropped a lot today.", "threshold": 0.6}),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["label"], json!("stocks"), "{v}");
+    let (s, v) = call(
+        &app,
+        post("/v1/identify", json!({"text": "anything"}), None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "no threshold: {v}");
+}
