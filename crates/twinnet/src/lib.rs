@@ -5,7 +5,9 @@
 //! [`tower`] holds the shared-weight encoders, [`distance`] compares embeddings, [`loss`] turns
 //! distances into a training signal, [`train`] runs the loop, [`eval`] measures verification
 //! quality, and [`model`] writes and reads the model directory. [`text`] holds the pretrained
-//! BERT tower for sentences.
+//! BERT tower for sentences. [`embedder`] puts image and text models behind one handle,
+//! [`gallery`] keeps enrolled embeddings (a directory with an HNSW index, or PostgreSQL +
+//! pgvector), and [`serve`] answers embed, verify and identify over HTTP.
 
 pub mod backend;
 pub mod batch;
