@@ -95,6 +95,14 @@ pub struct BenchReport {
     pub gallery: Option<crate::gallery::bench::GalleryBench>,
 }
 
+/// The `p` quantile (0–1) of ascending-sorted values, nearest rank; 0 for none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() {

@@ -135,14 +135,4 @@ impl AnnIndex {
             .map_err(usearch_err("index search failed"))?
             .keys)
     }
-
-    /// Number of embeddings indexed.
-    pub fn len(&self) -> usize {
-        self.index.size()
-    }
-
-    /// Nothing indexed.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

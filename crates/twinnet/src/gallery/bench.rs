@@ -5,6 +5,7 @@
 //! 64-d points), queried with new noisy samples of enrolled identities.
 
 use super::{exact_search, DirGallery, GalleryStore};
+use crate::bench::percentile;
 use crate::distance::Distance;
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
@@ -34,14 +35,6 @@ pub struct GalleryBench {
     pub recall_at_1: f64,
     /// Share of the exact top-10 found in the index's top-10.
     pub recall_at_10: f64,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 /// `entries` clustered 64-d points (10 per identity), `queries` new samples; times both paths

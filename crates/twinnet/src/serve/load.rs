@@ -3,7 +3,7 @@
 //! latency percentiles, errors and the server's memory over the run.
 
 use super::{app, ServeOptions};
-use crate::bench::rss_mib;
+use crate::bench::{percentile, rss_mib};
 use crate::embedder::{Embedder, Input};
 use crate::gallery::DEFAULT_INDEX_ABOVE;
 use anyhow::{bail, Context, Result};
@@ -78,13 +78,6 @@ fn body_of(input: &Input) -> Result<Value> {
             json!({ "image": base64::engine::general_purpose::STANDARD.encode(bytes) })
         }
     })
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// Starts the service in process on a free loopback port with a fresh gallery, enrols
