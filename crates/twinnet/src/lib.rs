@@ -18,6 +18,7 @@ pub mod embedder;
 pub mod eval;
 pub mod fsutil;
 pub mod gallery;
+pub mod kernels;
 pub mod loss;
 pub mod model;
 pub mod sampling;

@@ -128,7 +128,7 @@ impl CnnTower {
     pub fn features(&self, input: Tensor<4>, conv: bool) -> Tensor<2> {
         let mut x = input;
         for c in &self.convs {
-            x = self.pool.forward(self.relu.forward(c.forward(x)));
+            x = crate::kernels::conv2d_relu_pool(c, &self.pool, x);
         }
         let mut x: Tensor<2> = x.flatten(1, 3);
         if conv {
@@ -144,7 +144,7 @@ impl CnnTower {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
         let mut x = input;
         for conv in &self.convs {
-            x = self.pool.forward(self.relu.forward(conv.forward(x)));
+            x = crate::kernels::conv2d_relu_pool(conv, &self.pool, x);
         }
         let mut x: Tensor<2> = x.flatten(1, 3);
         let last = self.fcs.len() - 1;
