@@ -46,6 +46,10 @@ pub struct EpochMetrics {
     pub pairs_per_s: f64,
     /// Wall time of the epoch in seconds (training and validation).
     pub seconds: f64,
+    /// The training part of `seconds` (batches, forward, backward, optimiser; no validation),
+    /// the figure time-to-accuracy comparisons add up.
+    #[serde(default)]
+    pub train_seconds: f64,
     /// Tuples the loss saw (mined tuples for P×K batches; pairs or triplets otherwise).
     #[serde(default)]
     pub tuples: usize,
@@ -172,6 +176,7 @@ pub fn train(
             val_threshold: threshold,
             pairs_per_s: stats.seen as f64 / train_secs.max(1e-9),
             seconds: started.elapsed().as_secs_f64(),
+            train_seconds: train_secs,
             tuples: stats.tuples,
             empty_batches: stats.empty_batches,
         };
