@@ -43,6 +43,11 @@ impl InputSpec {
 
     /// Stacks items into a normalised `[B, C, H, W]` tensor on `device`.
     pub fn batch(&self, items: &[&[f32]], device: &Device) -> Tensor<4> {
+        self.tensor(self.normalized(items.iter().copied()), device)
+    }
+
+    /// The normalised pixels of `items`, one after another (what [`InputSpec::tensor`] takes).
+    pub fn normalized<'a>(&self, items: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
         let s = self.shape;
         let mut buf = Vec::with_capacity(items.len() * s.numel());
         let inv = 1.0 / self.std;
@@ -50,8 +55,15 @@ impl InputSpec {
             debug_assert_eq!(item.len(), s.numel());
             buf.extend(item.iter().map(|&p| (p - self.mean) * inv));
         }
+        buf
+    }
+
+    /// A `[B, C, H, W]` tensor of normalised pixels on `device` (no copy).
+    pub fn tensor(&self, normalized: Vec<f32>, device: &Device) -> Tensor<4> {
+        let s = self.shape;
+        let n = normalized.len() / s.numel().max(1);
         Tensor::from_data(
-            TensorData::new(buf, [items.len(), s.channels, s.height, s.width]),
+            TensorData::new(normalized, [n, s.channels, s.height, s.width]),
             device,
         )
     }

@@ -3,7 +3,7 @@
 use super::checkpoint::Checkpoint;
 use super::data::Split;
 use super::net::SiameseNet;
-use super::step::{batch_loss, Batch};
+use super::step::{batch_inputs, batch_loss, Batch};
 use super::{OptimizerKind, SamplerKind, TrainConfig};
 use crate::backend;
 use crate::batch::InputSpec;
@@ -380,7 +380,7 @@ fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<B
 
 #[allow(clippy::too_many_arguments)]
 fn train_epoch(
-    mut net: SiameseNet,
+    net: SiameseNet,
     optim: &mut ModuleOptimizer,
     split: &Split,
     input: &InputSpec,
@@ -400,45 +400,55 @@ fn train_epoch(
         empty_batches: 0,
     };
     let mut steps = 0usize;
-    for (k, batch) in batches.iter().enumerate() {
-        bar.inc(batch.len() as u64);
-        stats.seen += batch.len();
-        let Some((loss, tuples)) = batch_loss(
-            &net,
-            batch,
-            split,
-            input,
-            cfg,
-            device,
-            (epoch as u64, k as u64),
-        ) else {
-            stats.empty_batches += 1;
-            continue;
-        };
-        let value: f32 = loss.clone().into_scalar();
-        if !value.is_finite() {
-            bar.abandon();
-            bail!(
-                "loss became {value} at epoch {epoch}, step {}; stopped (the last good checkpoint is kept). Try a lower --lr",
-                k + 1
-            );
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(cfg.learning_rate, net, grads);
-        stats.loss += value as f64;
-        stats.tuples += tuples;
-        steps += 1;
-        bar.set_message(format!(
-            "loss {:.4}  {:.0} {}/s",
-            stats.loss / steps as f64,
-            stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
-            if cfg.sampler == SamplerKind::Pk {
-                "images"
-            } else {
-                "pairs"
+    // A loader thread builds (and augments) the next batches' inputs while this one trains; the
+    // channel holds two, so at most three batches' pixels exist at once.
+    let net = std::thread::scope(|scope| -> Result<SiameseNet> {
+        let mut net = net;
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let batches = &batches;
+        scope.spawn(move || {
+            for (k, batch) in batches.iter().enumerate() {
+                let inputs = batch_inputs(batch, split, input, cfg, (epoch as u64, k as u64));
+                if tx.send(inputs).is_err() {
+                    break; // the training loop stopped early
+                }
             }
-        ));
-    }
+        });
+        for (k, batch) in batches.iter().enumerate() {
+            let inputs = rx.recv().context("the batch loader thread stopped")?;
+            bar.inc(batch.len() as u64);
+            stats.seen += batch.len();
+            let Some((loss, tuples)) = batch_loss(&net, batch, inputs, split, input, cfg, device)
+            else {
+                stats.empty_batches += 1;
+                continue;
+            };
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                bar.abandon();
+                bail!(
+                    "loss became {value} at epoch {epoch}, step {}; stopped (the last good checkpoint is kept). Try a lower --lr",
+                    k + 1
+                );
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optim.step(cfg.learning_rate, net, grads);
+            stats.loss += value as f64;
+            stats.tuples += tuples;
+            steps += 1;
+            bar.set_message(format!(
+                "loss {:.4}  {:.0} {}/s",
+                stats.loss / steps as f64,
+                stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                if cfg.sampler == SamplerKind::Pk {
+                    "images"
+                } else {
+                    "pairs"
+                }
+            ));
+        }
+        Ok(net)
+    })?;
     bar.finish_and_clear();
     stats.loss /= steps.max(1) as f64;
     Ok((net, stats))

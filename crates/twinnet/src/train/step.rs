@@ -31,46 +31,68 @@ impl Batch {
     }
 }
 
-/// The loss of a batch and how many tuples it was computed over; `None` when a miner found
-/// nothing to learn from.
-pub(crate) fn batch_loss(
-    net: &SiameseNet,
+/// The normalised (and augmented) pixels of a batch: one buffer per tuple position (one for a
+/// P×K batch). Built on the loader thread while the previous batch trains.
+pub(crate) struct BatchInputs(Vec<Vec<f32>>);
+
+/// The inputs of `batch`. Augmentation draws from the stream of `(epoch, step)`, so the
+/// result does not depend on which thread builds it.
+pub(crate) fn batch_inputs(
     batch: &Batch,
     split: &Split,
     input: &InputSpec,
     cfg: &TrainConfig,
-    device: &Device,
     aug_seed: (u64, u64),
-) -> Option<(Tensor<1>, usize)> {
-    let images = |items: &[usize]| -> Tensor<4> {
+) -> BatchInputs {
+    let images = |items: &[usize]| -> Vec<f32> {
         match &cfg.augment {
-            None => input.batch(
-                &items.iter().map(|&i| split.item(i)).collect::<Vec<_>>(),
-                device,
-            ),
+            None => input.normalized(items.iter().map(|&i| split.item(i))),
             Some(aug) => {
                 let mut rng = rng_for(cfg.seed ^ 0xA06, aug_seed.0, aug_seed.1);
                 let owned: Vec<Vec<f32>> = items
                     .iter()
                     .map(|&i| aug.apply(split.item(i), split.shape, &mut rng))
                     .collect();
-                input.batch(&owned.iter().map(Vec::as_slice).collect::<Vec<_>>(), device)
+                input.normalized(owned.iter().map(Vec::as_slice))
             }
         }
     };
+    BatchInputs(match batch {
+        Batch::Tuples(tuples) => {
+            let arity = tuples.first().map_or(0, |(t, _)| t.len());
+            (0..arity)
+                .map(|k| images(&tuples.iter().map(|(t, _)| t[k]).collect::<Vec<_>>()))
+                .collect()
+        }
+        Batch::Pk(items) => vec![images(items)],
+    })
+}
+
+/// The loss of a batch and how many tuples it was computed over; `None` when a miner found
+/// nothing to learn from.
+pub(crate) fn batch_loss(
+    net: &SiameseNet,
+    batch: &Batch,
+    inputs: BatchInputs,
+    split: &Split,
+    input: &InputSpec,
+    cfg: &TrainConfig,
+    device: &Device,
+) -> Option<(Tensor<1>, usize)> {
+    let mut slots = inputs.0.into_iter().map(|buf| input.tensor(buf, device));
+    let mut images = || slots.next().expect("one input buffer per tuple position");
     match batch {
         Batch::Tuples(tuples) => {
-            let slot = |k: usize| -> Vec<usize> { tuples.iter().map(|(t, _)| t[k]).collect() };
             let n = tuples.len();
             if cfg.loss == LossKind::Triplet {
-                let (ea, ep, en) =
-                    net.tower
-                        .embed_triplet(images(&slot(0)), images(&slot(1)), images(&slot(2)));
+                let (xa, xp, xn) = (images(), images(), images());
+                let (ea, ep, en) = net.tower.embed_triplet(xa, xp, xn);
                 let d_ap = cfg.distance.pairwise(ea.clone(), ep);
                 let d_an = cfg.distance.pairwise(ea, en);
                 return Some((TripletLoss { margin: cfg.margin }.forward(d_ap, d_an), n));
             }
-            let (ea, eb) = net.tower.embed_pair(images(&slot(0)), images(&slot(1)));
+            let (xa, xb) = (images(), images());
+            let (ea, eb) = net.tower.embed_pair(xa, xb);
             if let (LossKind::Koch, Some(head)) = (cfg.loss, &net.head) {
                 let same: Vec<f32> = tuples
                     .iter()
@@ -88,7 +110,7 @@ pub(crate) fn batch_loss(
             ))
         }
         Batch::Pk(items) => {
-            let emb = net.tower.forward(images(items));
+            let emb = net.tower.forward(images());
             let labels: Vec<i64> = items.iter().map(|&i| split.label(i) as i64).collect();
             let b = items.len();
             let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [b]), device);
