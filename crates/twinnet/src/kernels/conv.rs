@@ -90,9 +90,13 @@ fn im2col(x: &[f32], g: &ConvGeom, col: &mut [f32], ld: usize, off: usize) {
                         continue;
                     }
                     let src = (iy - g.pad) * g.w + lo + j - g.pad;
-                    dst[..lo].fill(0.0);
+                    if lo > 0 {
+                        dst[..lo].fill(0.0);
+                    }
                     dst[lo..hi].copy_from_slice(&plane[src..src + hi - lo]);
-                    dst[hi..].fill(0.0);
+                    if hi < ow {
+                        dst[hi..].fill(0.0);
+                    }
                 }
             }
         }
@@ -295,20 +299,15 @@ fn pool2(src: &[f32], w: usize, bias: f32, dst: &mut [f32], arg: &mut [u8], pw: 
         let top = &src[2 * py * w..];
         let bottom = &src[(2 * py + 1) * w..];
         for (px, (d, a)) in drow.iter_mut().zip(arow.iter_mut()).enumerate() {
-            let cells = [
-                top[2 * px],
-                top[2 * px + 1],
-                bottom[2 * px],
-                bottom[2 * px + 1],
-            ];
-            let mut best = 0;
-            for (i, &v) in cells.iter().enumerate().skip(1) {
-                if v > cells[best] {
-                    best = i;
-                }
-            }
-            *d = (cells[best] + bias).max(0.0);
-            *a = best as u8;
+            // Selects rather than a loop with branches: which cell wins is data-dependent and
+            // mispredicted often (this epilogue was 13 % of a step with the loop).
+            let (t0, t1) = (top[2 * px], top[2 * px + 1]);
+            let (b0, b1) = (bottom[2 * px], bottom[2 * px + 1]);
+            let (mt, it) = if t1 > t0 { (t1, 1u8) } else { (t0, 0) };
+            let (mb, ib) = if b1 > b0 { (b1, 3u8) } else { (b0, 2) };
+            let (m, best) = if mb > mt { (mb, ib) } else { (mt, it) };
+            *d = (m + bias).max(0.0);
+            *a = best;
         }
     }
 }
