@@ -1,10 +1,11 @@
 //! Our own CPU kernels, plugged into burn through its backend-extension mechanism.
 //!
 //! burn-flex's convolution was the largest cost of a training step on the reference tower (see
-//! BENCHMARKS.md, "Where a training step spends its time"), so the conv + bias + ReLU of the
-//! CNN tower runs here on the flex backend: [`conv2d_relu`] routes to [`conv`]'s kernels for
-//! flex tensors (with a hand-written backward for the autodiff backend) and to burn's own ops
-//! on every other backend or for shapes the kernels do not cover.
+//! BENCHMARKS.md, "Where a training step spends its time"), so the conv + bias + ReLU + 2×2
+//! max-pool blocks of the CNN tower run here on the flex backend: [`conv2d_relu_pool`] and
+//! [`conv2d_relu`] route to [`conv`]'s kernels for flex tensors (with a hand-written backward
+//! for the autodiff backend) and to burn's own ops on every other backend or for shapes the
+//! kernels do not cover.
 
 pub mod conv;
 
