@@ -2,25 +2,14 @@
 //! bad text input. Needs the MiniLM weights (`twinnet data fetch minilm`); without them each
 //! test says so and checks nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 use common::*;
-
-fn minilm() -> Option<PathBuf> {
-    let dir = std::env::var_os("TWINNET_MINILM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
-    if dir.join("model.safetensors").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
-            dir.display()
-        );
-        None
-    }
-}
+/// The library tests' MiniLM locator (same `data/minilm` default, same `TWINNET_MINILM`).
+#[path = "../../twinnet/tests/common/mod.rs"]
+mod library_common;
+use library_common::minilm_dir as minilm;
 
 fn json(o: &std::process::Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", stderr(o));

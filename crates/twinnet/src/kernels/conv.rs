@@ -59,6 +59,11 @@ impl ConvGeom {
             && self.h + 2 * self.pad >= self.kh
             && self.w + 2 * self.pad >= self.kw
     }
+    /// Panics unless `x` and `weight` have the lengths these shapes give them.
+    fn check_operands(&self, x: &[f32], weight: &[f32]) {
+        assert_eq!(x.len(), self.batch * self.in_len(), "conv input length");
+        assert_eq!(weight.len(), self.co * self.k(), "conv weight length");
+    }
     /// Images per GEMM: enough that the GEMM's shared dimension has a few hundred columns.
     fn group(&self) -> usize {
         256usize.div_ceil(self.p()).clamp(1, self.batch)
@@ -226,8 +231,7 @@ pub fn forward(
     epilogue: Epilogue,
 ) -> ConvOutput {
     let (k, p, nb) = (g.k(), g.p(), g.group());
-    assert_eq!(x.len(), g.batch * g.in_len(), "conv input length");
-    assert_eq!(weight.len(), g.co * k, "conv weight length");
+    g.check_operands(x, weight);
     assert_eq!(bias.len(), g.co, "conv bias length");
     let [oh, ow] = g.out_hw(epilogue);
     let q = oh * ow;
@@ -408,8 +412,7 @@ pub fn backward(
     want_dx: bool,
 ) -> ConvGrads {
     let (k, p, nb) = (g.k(), g.p(), g.group());
-    assert_eq!(x.len(), g.batch * g.in_len(), "conv input length");
-    assert_eq!(weight.len(), g.co * k, "conv weight length");
+    g.check_operands(x, weight);
     let [oh, ow] = g.out_hw(output.epilogue());
     assert_eq!(
         output.len(),

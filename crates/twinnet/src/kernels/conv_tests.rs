@@ -48,6 +48,16 @@ fn values(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
+/// Input, weight and bias of `g`, drawn from `seed` (weight and bias from `seed + 100` and
+/// `seed + 200`).
+fn operands(g: &ConvGeom, seed: u32) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    (
+        values(g.batch * g.in_len(), seed),
+        values(g.co * g.k(), 100 + seed),
+        values(g.co, 200 + seed),
+    )
+}
+
 fn geoms() -> Vec<ConvGeom> {
     let g = |batch, c, h, w, co, kh, kw, pad| ConvGeom {
         batch,
@@ -82,9 +92,7 @@ fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
 #[test]
 fn forward_matches_the_definition() {
     for (t, g) in geoms().iter().enumerate() {
-        let x = values(g.batch * g.in_len(), t as u32);
-        let w = values(g.co * g.k(), 100 + t as u32);
-        let b = values(g.co, 200 + t as u32);
+        let (x, w, b) = operands(g, t as u32);
         for relu in [false, true] {
             let epilogue = if relu { Epilogue::Relu } else { Epilogue::None };
             let fast = forward(&x, &w, &b, g, epilogue).out;
@@ -99,9 +107,7 @@ fn forward_matches_the_definition() {
 #[test]
 fn backward_matches_finite_differences() {
     for (t, g) in geoms().iter().enumerate() {
-        let x = values(g.batch * g.in_len(), 10 + t as u32);
-        let w = values(g.co * g.k(), 110 + t as u32);
-        let b = values(g.co, 210 + t as u32);
+        let (x, w, b) = operands(g, 10 + t as u32);
         let r = values(g.batch * g.co * g.p(), 310 + t as u32);
         let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
             naive_forward(x, w, b, g, false)
@@ -147,9 +153,7 @@ fn backward_matches_finite_differences() {
 #[test]
 fn relu_backward_masks_the_output_gradient() {
     for (t, g) in geoms().iter().enumerate() {
-        let x = values(g.batch * g.in_len(), 20 + t as u32);
-        let w = values(g.co * g.k(), 120 + t as u32);
-        let b = values(g.co, 220 + t as u32);
+        let (x, w, b) = operands(g, 20 + t as u32);
         let r = values(g.batch * g.co * g.p(), 320 + t as u32);
         let out = forward(&x, &w, &b, g, Epilogue::Relu).out;
         if out.len() > 4 {
@@ -212,9 +216,7 @@ fn pooled_forward_and_backward_match_pool_of_relu() {
         if g.oh() < 2 || g.ow() < 2 {
             continue;
         }
-        let x = values(g.batch * g.in_len(), 30 + t as u32);
-        let w = values(g.co * g.k(), 130 + t as u32);
-        let b = values(g.co, 230 + t as u32);
+        let (x, w, b) = operands(g, 30 + t as u32);
         let conv = naive_forward(&x, &w, &b, g, false);
         let (want, at) = naive_relu_pool(&conv, g);
         let fused = forward(&x, &w, &b, g, Epilogue::ReluPool2);
