@@ -44,28 +44,36 @@ fn oneshot_retrieval_and_plots() {
     );
     assert!(r["ci95"].as_f64().unwrap() > 0.0);
     assert!(r["seen_in_training"].as_array().unwrap().is_empty());
-    // Reading the tower at its conv features, centred on the training classes' mean.
-    let o = twinnet(&[
-        "oneshot",
-        "--model",
-        m,
-        "--data",
-        d,
-        "--classes",
-        "5,6,7,8,9",
-        "--episodes",
-        "300",
-        "--layer",
-        "conv",
-        "--center",
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(r["layer"], "conv");
-    assert_eq!(r["centered"], true);
-    let acc = r["accuracy"].as_f64().unwrap();
-    assert!(acc > 0.2 && acc <= 1.0, "{acc}");
+    // Reading the tower at its conv features, centred on the training classes' mean, once
+    // per image and averaged over shifts of up to one pixel.
+    for shift in ["0", "1"] {
+        let o = twinnet(&[
+            "oneshot",
+            "--model",
+            m,
+            "--data",
+            d,
+            "--classes",
+            "5,6,7,8,9",
+            "--episodes",
+            "300",
+            "--layer",
+            "conv",
+            "--center",
+            "--tta-shift",
+            shift,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["layer"], "conv");
+        assert_eq!(r["centered"], true);
+        assert_eq!(r["tta_shift"].to_string(), shift);
+        let acc = r["accuracy"].as_f64().unwrap();
+        assert!(acc > 0.2 && acc <= 1.0, "{acc}");
+    }
+    let o = twinnet(&["oneshot", "--model", m, "--data", d, "--tta-shift", "20"]);
+    assert_fails_with(&o, "does not fit a 28x28 input");
     let o = twinnet(&["oneshot", "--model", m, "--data", d, "--layer", "deep"]);
     assert!(!o.status.success() && stderr(&o).contains("embedding, hidden, conv"));
     // Evaluating on training classes warns that it is not one-shot.

@@ -179,3 +179,40 @@ fn augmentation_is_seeded_and_identity_when_ranges_are_zero() {
     }
     assert!((8..=32).contains(&mirrored), "{mirrored} of 40 flipped");
 }
+
+#[test]
+fn shift_image_moves_pixels_and_fills_with_zero() {
+    use twinnet::data::{shift_image, ImageShape};
+    // Two channels of 3 rows × 4 columns; channel 1 is channel 0 plus 100.
+    let shape = ImageShape {
+        channels: 2,
+        height: 3,
+        width: 4,
+    };
+    let img: Vec<f32> = (0..24)
+        .map(|i| (i % 12 + 1 + 100 * (i / 12)) as f32)
+        .collect();
+    // One right, one up: row y takes row y + 1 of the source, column x takes column x − 1.
+    #[rustfmt::skip]
+    let want: Vec<f32> = vec![
+        0.0, 5.0, 6.0, 7.0,
+        0.0, 9.0, 10.0, 11.0,
+        0.0, 0.0, 0.0, 0.0,
+        0.0, 105.0, 106.0, 107.0,
+        0.0, 109.0, 110.0, 111.0,
+        0.0, 0.0, 0.0, 0.0,
+    ];
+    assert_eq!(shift_image(&img, shape, 1, -1), want);
+    assert_eq!(shift_image(&img, shape, 0, 0), img);
+    // Two left, two down.
+    #[rustfmt::skip]
+    let want: Vec<f32> = vec![
+        0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0,
+        3.0, 4.0, 0.0, 0.0,
+    ];
+    assert_eq!(&shift_image(&img, shape, -2, 2)[..12], want.as_slice());
+    // Moved out of the frame entirely.
+    assert!(shift_image(&img, shape, 4, 0).iter().all(|&v| v == 0.0));
+    assert!(shift_image(&img, shape, 0, -3).iter().all(|&v| v == 0.0));
+}

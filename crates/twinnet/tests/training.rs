@@ -257,3 +257,56 @@ fn a_diverging_loss_stops_with_a_clear_error() {
         "no model is written from a diverged run"
     );
 }
+
+#[test]
+fn shift_averaged_features_are_the_mean_over_the_offset_grid() {
+    use twinnet::data::shift_image;
+    use twinnet::tower::FeatureLayer;
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), 1, false);
+    let model = TwinModel::load(dir.path()).unwrap();
+    let (d, _) = data();
+    let n = 300; // more than one chunk of 256
+    let shape = model.manifest.input.shape;
+    let (plain, dim) = model
+        .features_all(n, FeatureLayer::Conv, |i| d.item(i))
+        .unwrap();
+    let (r0, dim0) = model
+        .features_all_shifted(n, FeatureLayer::Conv, |i| d.item(i), 0)
+        .unwrap();
+    assert_eq!((r0, dim0), (plain.clone(), dim));
+    // Radius 1: the mean of the nine copies moved by (−1…1, −1…1), read one by one.
+    let (avg, dim1) = model
+        .features_all_shifted(n, FeatureLayer::Conv, |i| d.item(i), 1)
+        .unwrap();
+    assert_eq!(dim1, dim);
+    let mut want = vec![0.0f32; n * dim];
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            let moved: Vec<Vec<f32>> = (0..n)
+                .map(|i| shift_image(d.item(i), shape, dx, dy))
+                .collect();
+            let (f, _) = model
+                .features_all(n, FeatureLayer::Conv, |i| moved[i].as_slice())
+                .unwrap();
+            want.iter_mut().zip(&f).for_each(|(w, x)| *w += x / 9.0);
+        }
+    }
+    let worst = avg
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "relative difference {worst}");
+    assert_ne!(avg, plain, "averaging over shifts changes the features");
+    // Embedding layer too; a radius the 28×28 input cannot hold is refused with the limit.
+    let (e, de) = model
+        .features_all_shifted(4, FeatureLayer::Embedding, |i| d.item(i), 2)
+        .unwrap();
+    assert_eq!((e.len(), de), (4 * 16, 16));
+    let err = model
+        .features_all_shifted(4, FeatureLayer::Conv, |i| d.item(i), 14)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at most 13"), "{err}");
+}

@@ -99,6 +99,7 @@ pub fn run(args: Args) -> Result<()> {
         seed: 0,
         layer: Default::default(),
         center: false,
+        tta_shift: 0,
         json: false,
     })?;
     let plots = super::plot::make_plots(

@@ -53,6 +53,11 @@ pub struct Args {
     /// before comparing (SimpleShot's centring), then compare by cosine distance.
     #[arg(long)]
     pub center: bool,
+    /// Average each image's features over copies of it moved by up to R pixels in x and y
+    /// (every offset of a (2R+1)² grid, zero fill); the centring mean is averaged the same way.
+    /// 0 (the default) reads each image once.
+    #[arg(long, default_value_t = 0, value_name = "R")]
+    pub tta_shift: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -71,6 +76,8 @@ pub struct OneShotOutput {
     layer: FeatureLayer,
     /// Whether features were centred on the training classes' mean.
     centered: bool,
+    /// Radius in pixels of the test-time shift averaging (0: none).
+    tta_shift: usize,
 }
 
 /// Runs `twinnet oneshot`.
@@ -111,7 +118,9 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
     if d.is_empty() {
         bail!("the selection holds no examples");
     }
-    let (emb, dim, scorer) = if args.layer == FeatureLayer::Embedding && !args.center {
+    // The model's own scorer fits its own embedding; anything else is compared by cosine.
+    let own_scorer = args.layer == FeatureLayer::Embedding && !args.center;
+    let (emb, dim, scorer) = if own_scorer && args.tta_shift == 0 {
         let emb = model.embed_all(d.len(), |i| d.item(i));
         (
             emb,
@@ -119,14 +128,20 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
             model.scorer.clone(),
         )
     } else {
-        let (mut f, dim) = model.features_all(d.len(), args.layer, |i| d.item(i))?;
+        let (mut f, dim) =
+            model.features_all_shifted(d.len(), args.layer, |i| d.item(i), args.tta_shift)?;
         if args.center {
-            let mean = training_mean(&model, &spec, args.layer)?;
+            let mean = training_mean(&model, &spec, args.layer, args.tta_shift)?;
             for row in f.chunks_mut(dim) {
                 row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
             }
         }
-        (f, dim, Scorer::Distance(Distance::Cosine))
+        let scorer = if own_scorer {
+            model.scorer.clone()
+        } else {
+            Scorer::Distance(Distance::Cosine)
+        };
+        (f, dim, scorer)
     };
     let rule = if args.prototype {
         ShotRule::Prototype
@@ -158,12 +173,18 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
         seen_in_training: seen,
         layer: args.layer,
         centered: args.center,
+        tta_shift: args.tta_shift,
     })
 }
 
 /// Mean feature at `layer` over (up to 10,000) training-split items of the classes the model
 /// was trained on: a statistic of seen classes only, never of the evaluated ones.
-fn training_mean(model: &TwinModel, spec: &DataSpec, layer: FeatureLayer) -> Result<Vec<f32>> {
+fn training_mean(
+    model: &TwinModel,
+    spec: &DataSpec,
+    layer: FeatureLayer,
+    tta_shift: usize,
+) -> Result<Vec<f32>> {
     let trained = &model.manifest.training.classes;
     if trained.is_empty() {
         bail!("--center needs the model's training classes; this model was trained on a pair list");
@@ -184,7 +205,7 @@ fn training_mean(model: &TwinModel, spec: &DataSpec, layer: FeatureLayer) -> Res
             spec.path.display()
         );
     }
-    let (f, dim) = model.features_all(n, layer, |i| base.item(i))?;
+    let (f, dim) = model.features_all_shifted(n, layer, |i| base.item(i), tta_shift)?;
     let mut mean = vec![0.0f64; dim];
     for row in f.chunks(dim) {
         mean.iter_mut()
@@ -208,14 +229,18 @@ pub fn table(out: &OneShotOutput) -> String {
         format!("{} ± {} (95 % CI)", f4(r.accuracy), f4(r.ci95)),
     ]);
     t.row(vec!["chance".into(), f4(r.chance)]);
+    let shifted = if out.tta_shift > 0 {
+        format!(", averaged over shifts of up to {} px", out.tta_shift)
+    } else {
+        String::new()
+    };
     t.row(vec![
         "features".into(),
         format!(
-            "{:?}{}",
-            out.layer,
+            "{}{}{shifted}",
+            format!("{:?}", out.layer).to_lowercase(),
             if out.centered { ", centred" } else { "" }
-        )
-        .to_lowercase(),
+        ),
     ]);
     t.render()
 }

@@ -94,6 +94,28 @@ impl AugmentConfig {
     }
 }
 
+/// `src` (`[C, H, W]`) moved `dx` pixels right and `dy` down, zero where nothing moved in —
+/// the same fill as [`AugmentConfig::apply`], so a shifted test image looks like the shifted
+/// training images the model has seen. Test-time shift averaging is built on it.
+pub fn shift_image(src: &[f32], shape: ImageShape, dx: isize, dy: isize) -> Vec<f32> {
+    let (h, w) = (shape.height as isize, shape.width as isize);
+    let plane = shape.height * shape.width;
+    let mut out = vec![0.0; src.len()];
+    for ch in 0..shape.channels {
+        for y in 0.max(dy)..h.min(h + dy) {
+            let (sy, x0, x1) = (y - dy, 0.max(dx), w.min(w + dx));
+            if x0 >= x1 {
+                break;
+            }
+            let dst = ch * plane + (y * w) as usize;
+            let from = ch * plane + (sy * w) as usize;
+            out[dst + x0 as usize..dst + x1 as usize]
+                .copy_from_slice(&src[from + (x0 - dx) as usize..from + (x1 - dx) as usize]);
+        }
+    }
+    out
+}
+
 /// Bilinear sample with zero outside the image.
 fn bilinear(plane: &[f32], shape: ImageShape, x: f32, y: f32) -> f32 {
     let (x0, y0) = (x.floor(), y.floor());

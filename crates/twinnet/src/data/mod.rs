@@ -12,7 +12,7 @@ mod spec;
 mod text;
 mod text_pairs;
 
-pub use augment::AugmentConfig;
+pub use augment::{shift_image, AugmentConfig};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
 pub use image_input::{load_image_bytes, load_image_file, save_item_png, ImageShape};
