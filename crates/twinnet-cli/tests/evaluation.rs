@@ -45,8 +45,8 @@ fn oneshot_retrieval_and_plots() {
     assert!(r["ci95"].as_f64().unwrap() > 0.0);
     assert!(r["seen_in_training"].as_array().unwrap().is_empty());
     // Reading the tower at its conv features, centred on the training classes' mean, once
-    // per image and averaged over shifts of up to one pixel.
-    for shift in ["0", "1"] {
+    // per image, averaged over shifts of up to one pixel, and whitened.
+    for (shift, whiten) in [("0", "--center"), ("1", "--center"), ("0", "--whiten")] {
         let o = twinnet(&[
             "oneshot",
             "--model",
@@ -59,7 +59,7 @@ fn oneshot_retrieval_and_plots() {
             "300",
             "--layer",
             "conv",
-            "--center",
+            whiten,
             "--tta-shift",
             shift,
             "--json",
@@ -69,9 +69,25 @@ fn oneshot_retrieval_and_plots() {
         assert_eq!(r["layer"], "conv");
         assert_eq!(r["centered"], true);
         assert_eq!(r["tta_shift"].to_string(), shift);
+        assert_eq!(r["whitened"], whiten == "--whiten");
+        assert_eq!(
+            r["whiten_shrinkage"].as_f64(),
+            (whiten == "--whiten").then_some(10.0)
+        );
         let acc = r["accuracy"].as_f64().unwrap();
         assert!(acc > 0.2 && acc <= 1.0, "{acc}");
     }
+    let o = twinnet(&[
+        "oneshot",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--whiten",
+        "--whiten-shrinkage",
+        "0",
+    ]);
+    assert_fails_with(&o, "shrinkage must be a positive number");
     let o = twinnet(&["oneshot", "--model", m, "--data", d, "--tta-shift", "20"]);
     assert_fails_with(&o, "does not fit a 28x28 input");
     let o = twinnet(&["oneshot", "--model", m, "--data", d, "--layer", "deep"]);

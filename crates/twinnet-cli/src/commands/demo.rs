@@ -100,6 +100,8 @@ pub fn run(args: Args) -> Result<()> {
         layer: Default::default(),
         center: false,
         tta_shift: 0,
+        whiten: false,
+        whiten_shrinkage: 10.0,
         json: false,
     })?;
     let plots = super::plot::make_plots(

@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
-use twinnet::eval::{one_shot, OneShotResult, ShotRule};
+use twinnet::eval::{one_shot, OneShotResult, ShotRule, Whitener};
 use twinnet::model::TwinModel;
 use twinnet::score::Scorer;
 use twinnet::tower::FeatureLayer;
@@ -53,6 +53,15 @@ pub struct Args {
     /// before comparing (SimpleShot's centring), then compare by cosine distance.
     #[arg(long)]
     pub center: bool,
+    /// Whiten with the within-class covariance of the model's training classes (from --data's
+    /// train split; implies --center): directions in which a seen class varies within itself
+    /// count less when comparing unseen ones.
+    #[arg(long)]
+    pub whiten: bool,
+    /// Shrinkage λ of --whiten: λ times the mean variance is added to the covariance (larger is
+    /// closer to no whitening).
+    #[arg(long, default_value_t = 10.0, value_name = "LAMBDA")]
+    pub whiten_shrinkage: f64,
     /// Average each image's features over copies of it moved by up to R pixels in x and y
     /// (every offset of a (2R+1)² grid, zero fill); the centring mean is averaged the same way.
     /// 0 (the default) reads each image once.
@@ -78,6 +87,11 @@ pub struct OneShotOutput {
     centered: bool,
     /// Radius in pixels of the test-time shift averaging (0: none).
     tta_shift: usize,
+    /// Whether features were whitened with the training classes' within-class covariance.
+    whitened: bool,
+    /// Shrinkage λ of the whitening (when whitened).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    whiten_shrinkage: Option<f64>,
 }
 
 /// Runs `twinnet oneshot`.
@@ -119,7 +133,8 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
         bail!("the selection holds no examples");
     }
     // The model's own scorer fits its own embedding; anything else is compared by cosine.
-    let own_scorer = args.layer == FeatureLayer::Embedding && !args.center;
+    let center = args.center || args.whiten;
+    let own_scorer = args.layer == FeatureLayer::Embedding && !center;
     let (emb, dim, scorer) = if own_scorer && args.tta_shift == 0 {
         let emb = model.embed_all(d.len(), |i| d.item(i));
         (
@@ -130,10 +145,14 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
     } else {
         let (mut f, dim) =
             model.features_all_shifted(d.len(), args.layer, |i| d.item(i), args.tta_shift)?;
-        if args.center {
-            let mean = training_mean(&model, &spec, args.layer, args.tta_shift)?;
+        if center {
+            let base = training_features(&model, &spec, args.layer, args.tta_shift)?;
             for row in f.chunks_mut(dim) {
-                row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
+                row.iter_mut().zip(&base.mean).for_each(|(x, m)| *x -= m);
+            }
+            if args.whiten {
+                Whitener::fit(&base.features, dim, &base.labels, args.whiten_shrinkage)?
+                    .apply(&mut f);
             }
         }
         let scorer = if own_scorer {
@@ -172,19 +191,28 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
         classes: d.class_names.clone(),
         seen_in_training: seen,
         layer: args.layer,
-        centered: args.center,
+        centered: center,
         tta_shift: args.tta_shift,
+        whitened: args.whiten,
+        whiten_shrinkage: args.whiten.then_some(args.whiten_shrinkage),
     })
 }
 
-/// Mean feature at `layer` over (up to 10,000) training-split items of the classes the model
-/// was trained on: a statistic of seen classes only, never of the evaluated ones.
-fn training_mean(
+/// Features at `layer` of (up to 10,000) training-split items of the classes the model was
+/// trained on, with their labels and mean: statistics of seen classes only, never of the
+/// evaluated ones.
+struct TrainingFeatures {
+    features: Vec<f32>,
+    labels: Vec<usize>,
+    mean: Vec<f32>,
+}
+
+fn training_features(
     model: &TwinModel,
     spec: &DataSpec,
     layer: FeatureLayer,
     tta_shift: usize,
-) -> Result<Vec<f32>> {
+) -> Result<TrainingFeatures> {
     let trained = &model.manifest.training.classes;
     if trained.is_empty() {
         bail!("--center needs the model's training classes; this model was trained on a pair list");
@@ -205,14 +233,18 @@ fn training_mean(
             spec.path.display()
         );
     }
-    let (f, dim) = model.features_all_shifted(n, layer, |i| base.item(i), tta_shift)?;
+    let (features, dim) = model.features_all_shifted(n, layer, |i| base.item(i), tta_shift)?;
     let mut mean = vec![0.0f64; dim];
-    for row in f.chunks(dim) {
+    for row in features.chunks(dim) {
         mean.iter_mut()
             .zip(row)
             .for_each(|(m, &x)| *m += f64::from(x));
     }
-    Ok(mean.iter().map(|m| (m / n as f64) as f32).collect())
+    Ok(TrainingFeatures {
+        features,
+        labels: base.labels[..n].to_vec(),
+        mean: mean.iter().map(|m| (m / n as f64) as f32).collect(),
+    })
 }
 
 /// The result as a table.
@@ -242,5 +274,11 @@ pub fn table(out: &OneShotOutput) -> String {
             if out.centered { ", centred" } else { "" }
         ),
     ]);
+    if let Some(l) = out.whiten_shrinkage {
+        t.row(vec![
+            "whitening".into(),
+            format!("within-class covariance of the training classes, shrinkage {l}"),
+        ]);
+    }
     t.render()
 }

@@ -6,6 +6,7 @@ mod retrieval;
 mod roc;
 mod text;
 mod verification;
+mod whiten;
 
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
 pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
@@ -17,3 +18,4 @@ pub use text::{
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
 };
+pub use whiten::{cholesky, lower_inverse, Whitener};
