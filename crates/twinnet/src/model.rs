@@ -293,7 +293,7 @@ impl TwinModel {
     /// offset in `[−radius, radius]²` pixels (test-time shift averaging; radius 0 is
     /// [`Self::features_all`]). A tower trained on a few classes is most fragile, on classes it
     /// never saw, to where in the frame a stroke sits; the average takes position out:
-    /// 5-way 1-shot on unseen digits rises by 2–4 points at radius 2–3 (README). Costs
+    /// 5-way 1-shot on unseen digits rises by 1–3 points at radius 2–4 (README). Costs
     /// `(2·radius + 1)²` forward passes per item, done in chunks so memory stays bounded.
     pub fn features_all_shifted<'a>(
         &self,
