@@ -215,7 +215,7 @@ fn training_features(
 ) -> Result<TrainingFeatures> {
     let trained = &model.manifest.training.classes;
     if trained.is_empty() {
-        bail!("--center needs the model's training classes; this model was trained on a pair list");
+        bail!("--center and --whiten need the model's training classes; this model was trained on a pair list");
     }
     let Dataset::Labeled(base) = load_dataset(
         spec,
@@ -224,12 +224,12 @@ fn training_features(
         Some(trained.as_slice()),
     )?
     else {
-        bail!("--center needs labelled training data");
+        bail!("--center and --whiten need labelled training data");
     };
     let n = base.len().min(10_000);
     if n == 0 {
         bail!(
-            "--center: no training examples of the model's classes in {}",
+            "--center/--whiten: no training examples of the model's classes in {}",
             spec.path.display()
         );
     }
