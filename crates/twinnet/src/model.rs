@@ -275,23 +275,12 @@ impl TwinModel {
         layer: FeatureLayer,
         item: impl Fn(usize) -> &'a [f32],
     ) -> Result<(Vec<f32>, usize)> {
-        self.tower.check_layer(layer)?;
-        let mut out = Vec::new();
-        let mut dim = 0;
-        for start in (0..n).step_by(256) {
-            let items: Vec<&[f32]> = (start..(start + 256).min(n)).map(&item).collect();
-            let f = self
-                .tower
-                .features(self.manifest.input.batch(&items, &self.device), layer);
-            dim = f.dims()[1];
-            out.extend(to_rows(f));
-        }
-        Ok((out, dim))
+        self.features_all_shifted(n, layer, item, 0)
     }
 
     /// Features of `n` items at `layer`, each averaged over copies of the image moved by every
-    /// offset in `[−radius, radius]²` pixels (test-time shift averaging; radius 0 is
-    /// [`Self::features_all`]). A tower trained on a few classes is most fragile, on classes it
+    /// offset in `[−radius, radius]²` pixels (test-time shift averaging; radius 0 reads each
+    /// image once, [`Self::features_all`]). A tower trained on a few classes is most fragile, on classes it
     /// never saw, to where in the frame a stroke sits; the average takes position out:
     /// 5-way 1-shot on unseen digits rises by 1–3 points at radius 2–4 (README). Costs
     /// `(2·radius + 1)²` forward passes per item, done in chunks so memory stays bounded.
@@ -302,9 +291,6 @@ impl TwinModel {
         item: impl Fn(usize) -> &'a [f32],
         radius: usize,
     ) -> Result<(Vec<f32>, usize)> {
-        if radius == 0 {
-            return self.features_all(n, layer, item);
-        }
         self.tower.check_layer(layer)?;
         let shape = self.manifest.input.shape;
         if 2 * radius + 1 > shape.height.min(shape.width) {
@@ -325,6 +311,7 @@ impl TwinModel {
             let originals: Vec<&[f32]> = (start..(start + 256).min(n)).map(&item).collect();
             let mut sum: Vec<f32> = Vec::new();
             for &(dx, dy) in &offsets {
+                // (The copy at offset (0, 0) is negligible next to the forward pass.)
                 let moved: Vec<Vec<f32>> = originals
                     .iter()
                     .map(|x| shift_image(x, shape, dx, dy))
@@ -341,6 +328,7 @@ impl TwinModel {
                     sum.iter_mut().zip(&rows).for_each(|(s, x)| *s += x);
                 }
             }
+            // Exact at radius 0: x · 1.0 = x.
             let inv = 1.0 / offsets.len() as f32;
             out.extend(sum.into_iter().map(|s| s * inv));
         }

@@ -101,7 +101,7 @@ pub fn run(args: Args) -> Result<()> {
         center: false,
         tta_shift: 0,
         whiten: false,
-        whiten_shrinkage: 10.0,
+        whiten_shrinkage: twinnet::eval::DEFAULT_WHITEN_SHRINKAGE,
         json: false,
     })?;
     let plots = super::plot::make_plots(

@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
-use twinnet::eval::{one_shot, OneShotResult, ShotRule, Whitener};
+use twinnet::eval::{one_shot, OneShotResult, ShotRule, Whitener, DEFAULT_WHITEN_SHRINKAGE};
 use twinnet::model::TwinModel;
 use twinnet::score::Scorer;
 use twinnet::tower::FeatureLayer;
@@ -60,7 +60,7 @@ pub struct Args {
     pub whiten: bool,
     /// Shrinkage λ of --whiten: λ times the mean variance is added to the covariance (larger is
     /// closer to no whitening).
-    #[arg(long, default_value_t = 10.0, value_name = "LAMBDA")]
+    #[arg(long, default_value_t = DEFAULT_WHITEN_SHRINKAGE, value_name = "LAMBDA")]
     pub whiten_shrinkage: f64,
     /// Average each image's features over copies of it moved by up to R pixels in x and y
     /// (every offset of a (2R+1)² grid, zero fill); the centring mean is averaged the same way.
@@ -135,32 +135,22 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
     // The model's own scorer fits its own embedding; anything else is compared by cosine.
     let center = args.center || args.whiten;
     let own_scorer = args.layer == FeatureLayer::Embedding && !center;
-    let (emb, dim, scorer) = if own_scorer && args.tta_shift == 0 {
-        let emb = model.embed_all(d.len(), |i| d.item(i));
-        (
-            emb,
-            model.manifest.tower.embedding_dim(),
-            model.scorer.clone(),
-        )
-    } else {
-        let (mut f, dim) =
-            model.features_all_shifted(d.len(), args.layer, |i| d.item(i), args.tta_shift)?;
-        if center {
-            let base = training_features(&model, &spec, args.layer, args.tta_shift)?;
-            for row in f.chunks_mut(dim) {
-                row.iter_mut().zip(&base.mean).for_each(|(x, m)| *x -= m);
-            }
-            if args.whiten {
-                Whitener::fit(&base.features, dim, &base.labels, args.whiten_shrinkage)?
-                    .apply(&mut f);
-            }
+    let (mut emb, dim) =
+        model.features_all_shifted(d.len(), args.layer, |i| d.item(i), args.tta_shift)?;
+    if center {
+        let base = training_features(&model, &spec, args.layer, args.tta_shift)?;
+        for row in emb.chunks_mut(dim) {
+            row.iter_mut().zip(&base.mean).for_each(|(x, m)| *x -= m);
         }
-        let scorer = if own_scorer {
-            model.scorer.clone()
-        } else {
-            Scorer::Distance(Distance::Cosine)
-        };
-        (f, dim, scorer)
+        if args.whiten {
+            Whitener::fit(&base.features, dim, &base.labels, args.whiten_shrinkage)?
+                .apply(&mut emb);
+        }
+    }
+    let scorer = if own_scorer {
+        model.scorer.clone()
+    } else {
+        Scorer::Distance(Distance::Cosine)
     };
     let rule = if args.prototype {
         ShotRule::Prototype
@@ -269,10 +259,11 @@ pub fn table(out: &OneShotOutput) -> String {
     t.row(vec![
         "features".into(),
         format!(
-            "{}{}{shifted}",
-            format!("{:?}", out.layer).to_lowercase(),
+            "{:?}{}{shifted}",
+            out.layer,
             if out.centered { ", centred" } else { "" }
-        ),
+        )
+        .to_lowercase(),
     ]);
     if let Some(l) = out.whiten_shrinkage {
         t.row(vec![

@@ -18,4 +18,4 @@ pub use text::{
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
 };
-pub use whiten::{cholesky, lower_inverse, Whitener};
+pub use whiten::{cholesky, lower_inverse, Whitener, DEFAULT_WHITEN_SHRINKAGE};

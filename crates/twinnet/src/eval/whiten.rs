@@ -2,12 +2,12 @@
 //! the model never saw.
 //!
 //! Features of a tower trained on a few classes vary, inside one class, along directions that
-//! say nothing about identity (stroke width, slant, position); between classes they vary along
-//! others. The within-class covariance of the *training* classes shows the first kind, and
-//! scaling by its inverse square root (shrunk towards the identity so that rare directions are
-//! not blown up) lets the second kind decide the nearest class. On unseen digits this raised
-//! 5-way 1-shot from 0.79 to 0.84 (README). Only seen classes' labels are used: the evaluated
-//! classes stay unseen.
+//! say little about identity; between classes they vary along others. The within-class
+//! covariance of the *training* classes shows the first kind, and scaling by its inverse square
+//! root (shrunk towards the identity so that rare directions are not blown up) lets the second
+//! kind decide the nearest class. On unseen digits this raised 5-way 1-shot from 0.7745 to
+//! 0.8100, and from 0.7870 to 0.8400 with shift averaging (README). Only seen classes' labels
+//! are used: the evaluated classes stay unseen.
 //!
 //! The transform is `x ↦ L⁻¹ x` with `L Lᵀ = S_w + λ·(tr S_w / d)·I` (Cholesky): dot products
 //! of transformed features are `xᵀ (S_w + λ…)⁻¹ y`, the same cosine as the symmetric inverse
@@ -21,6 +21,10 @@ use crate::batch::to_rows;
 use anyhow::{bail, Result};
 use burn::tensor::{Tensor, TensorData};
 
+/// The shrinkage λ `twinnet oneshot --whiten` uses unless told otherwise (the best of 1, 3, 10,
+/// 30 and 100 on unseen MNIST digits, README).
+pub const DEFAULT_WHITEN_SHRINKAGE: f64 = 10.0;
+
 /// A fitted within-class whitening transform for `dim`-wide features.
 #[derive(Debug, Clone)]
 pub struct Whitener {
@@ -32,7 +36,8 @@ pub struct Whitener {
 impl Whitener {
     /// Fits on row-major `features` (`labels.len()` rows of `dim`) of the training classes.
     /// `shrinkage` λ is added as λ times the mean eigenvalue (the mean of the diagonal) to the
-    /// within-class covariance: 0 is plain whitening, large values approach no transform.
+    /// within-class covariance; it must be positive (which keeps the matrix positive definite):
+    /// small values approach plain whitening, large values a scaled identity.
     pub fn fit(features: &[f32], dim: usize, labels: &[usize], shrinkage: f64) -> Result<Self> {
         let n = labels.len();
         if dim == 0 || features.len() != n * dim {
@@ -55,7 +60,7 @@ impl Whitener {
                 .zip(row)
                 .for_each(|(s, &x)| *s += f64::from(x));
         }
-        if counts.iter().filter(|&&k| k > 1).count() == 0 {
+        if !counts.iter().any(|&k| k > 1) {
             bail!("whitening needs a class with at least two examples");
         }
         let mut centred = Vec::with_capacity(features.len());
