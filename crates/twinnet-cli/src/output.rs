@@ -6,12 +6,46 @@ use serde::Serialize;
 pub fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let s = cause.to_string();
+        let s = as_flags(cause);
         if !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
         }
     }
     parts.join(": ")
+}
+
+/// The library names recipe keys; on the command line they are flags (`--image-size`).
+fn as_flags(cause: &(dyn std::error::Error + 'static)) -> String {
+    match cause.downcast_ref::<twinnet::RecipeError>() {
+        Some(twinnet::RecipeError::Invalid { key, reason }) => format!("--{key}: {reason}"),
+        Some(_) => cause.to_string(),
+        None => keys_as_flags(&cause.to_string()),
+    }
+}
+
+/// Rewrites each recipe key the library quotes as `` `key` `` into `--key`.
+fn keys_as_flags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('`') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else { break };
+        let word = &after[..end];
+        let is_key = word.starts_with(|c: char| c.is_ascii_lowercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        out.push_str(&rest[..start]);
+        if is_key {
+            out.push_str("--");
+            out.push_str(word);
+        } else {
+            out.push_str(&rest[..start + end + 2][start..]);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Prints `value` as pretty JSON on stdout.

@@ -27,6 +27,16 @@ impl Distance {
     pub const NAMES: [&'static str; 3] = ["euclidean", "squared-euclidean", "cosine"];
 
     /// Row-wise distance between two `[batch, dim]` embedding tensors → `[batch]`.
+    ///
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use twinnet::{backend::inference_device, Distance};
+    /// let dev = inference_device();
+    /// let a = Tensor::<2>::from_floats([[0.0, 0.0], [1.0, 1.0]], &dev);
+    /// let b = Tensor::<2>::from_floats([[3.0, 4.0], [1.0, 1.0]], &dev);
+    /// let d: Vec<f32> = Distance::SquaredEuclidean.pairwise(a, b).into_data().to_vec().unwrap();
+    /// assert_eq!(d, [25.0, 0.0]);
+    /// ```
     pub fn pairwise(self, a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
         match self {
             Distance::Euclidean => squared_euclidean(a, b).add_scalar(EPS).sqrt(),
@@ -43,6 +53,14 @@ impl Distance {
 
     /// All pairwise distances within one batch of embeddings `[B, dim]` → `[B, B]`, the one
     /// matrix every miner works from.
+    ///
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use twinnet::{backend::inference_device, Distance};
+    /// let e = Tensor::<2>::from_floats([[0.0, 0.0], [0.0, 2.0], [1.0, 0.0]], &inference_device());
+    /// let m: Vec<f32> = Distance::SquaredEuclidean.matrix(e).into_data().to_vec().unwrap();
+    /// assert_eq!(m, [0.0, 4.0, 1.0, 4.0, 0.0, 5.0, 1.0, 5.0, 0.0]);
+    /// ```
     pub fn matrix(self, e: Tensor<2>) -> Tensor<2> {
         match self {
             Distance::Euclidean => squared_matrix(e).add_scalar(EPS).sqrt(),
@@ -55,6 +73,16 @@ impl Distance {
     }
 
     /// The same distance on plain vectors, for galleries, metrics and tests.
+    ///
+    /// ```
+    /// use twinnet::Distance;
+    /// let (a, b) = ([0.0, 0.0], [3.0, 4.0]);
+    /// assert!((Distance::Euclidean.between(&a, &b) - 5.0).abs() < 1e-6);
+    /// assert_eq!(Distance::SquaredEuclidean.between(&a, &b), 25.0);
+    /// // Cosine distance ignores length: 0 for the same direction, 2 for opposite ones.
+    /// assert!(Distance::Cosine.between(&[1.0, 1.0], &[3.0, 3.0]).abs() < 1e-6);
+    /// assert!((Distance::Cosine.between(&[1.0, 0.0], &[-2.0, 0.0]) - 2.0).abs() < 1e-6);
+    /// ```
     pub fn between(self, a: &[f32], b: &[f32]) -> f32 {
         match self {
             Distance::Euclidean => (sq_dist(a, b) + EPS).sqrt(),

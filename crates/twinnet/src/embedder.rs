@@ -56,7 +56,50 @@ pub enum InputKind {
     Text,
 }
 
-/// An image or a text model.
+/// Two inputs compared by a model.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Verification {
+    /// Their distance (or a learned head's dissimilarity); lower is more alike.
+    pub distance: f32,
+    /// The model's calibrated threshold, if it has one.
+    pub threshold: Option<f32>,
+    /// `distance ≤ threshold`, once there is a threshold.
+    pub same: Option<bool>,
+}
+
+/// An image or a text model: the one handle the commands, the service and library users load.
+///
+/// ```
+/// use twinnet::data::{Dataset, ImageShape, LabeledImages};
+/// use twinnet::{Input, Model, Recipe, Trainer};
+///
+/// // Train a small tower on two classes of 4×4 images (bright top or bright bottom) and save it.
+/// let shape = ImageShape { channels: 1, height: 4, width: 4 };
+/// let image = |top: bool, i: usize| -> Vec<f32> {
+///     (0..16).map(|k| if (k < 8) == top { 0.9 } else { 0.1 } + 0.01 * (i % 5) as f32).collect()
+/// };
+/// let pixels = (0..80).flat_map(|i| image(i % 2 == 0, i)).collect();
+/// let labels = (0..80).map(|i| i % 2).collect();
+/// let data = Dataset::Labeled(LabeledImages {
+///     pixels, labels, shape, class_names: vec!["top".into(), "bottom".into()],
+/// });
+/// let recipe = Recipe::from_toml("tower = \"mlp\"\nhidden = \"16\"\nembedding-dim = 4\nepochs = 3\nbatch-size = 16\nval-pairs = 40\nval-fraction = 0.25").unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// Trainer::new(recipe).fit(data).unwrap().save(dir.path()).unwrap();
+///
+/// // Load it back, as any command does, and compare images given as PGM bytes.
+/// let model = Model::load(dir.path()).unwrap();
+/// assert_eq!(model.dim(), 4);
+/// let pgm = |top: bool| {
+///     let mut b = b"P5 4 4 255\n".to_vec();
+///     b.extend(image(top, 0).iter().map(|v| (v * 255.0) as u8));
+///     Input::ImageBytes { bytes: b, name: "probe".into() }
+/// };
+/// let e = model.embed(&[pgm(true), pgm(false)]).unwrap();
+/// assert_eq!((e.len(), e[0].len()), (2, 4));
+/// assert_eq!(model.verify(&pgm(true), &pgm(true)).unwrap().same, Some(true));
+/// assert_eq!(model.verify(&pgm(true), &pgm(false)).unwrap().same, Some(false));
+/// ```
 pub enum Embedder {
     /// A tower over images (or feature vectors stored as images).
     Image(Box<TwinModel>),
@@ -169,6 +212,18 @@ impl Embedder {
             .map(|i| self.prepare(i))
             .collect::<Result<Vec<_>>>()?;
         self.embed_prepared(&prepared)
+    }
+
+    /// Compares two inputs: their distance, the threshold and the decision.
+    pub fn verify(&self, a: &Input, b: &Input) -> Result<Verification> {
+        let e = self.embed(&[a.clone(), b.clone()])?;
+        let distance = self.scorer().score(&e[0], &e[1]);
+        let threshold = self.threshold();
+        Ok(Verification {
+            distance,
+            threshold,
+            same: threshold.map(|t| distance <= t),
+        })
     }
 
     /// Opens (or starts) the gallery `spec` names — a directory or a `postgres://` URL — for

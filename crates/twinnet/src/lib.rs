@@ -22,6 +22,7 @@ pub mod gallery;
 pub mod kernels;
 pub mod loss;
 pub mod model;
+pub mod recipe;
 pub mod sampling;
 pub mod score;
 pub mod serve;
@@ -30,4 +31,7 @@ pub mod tower;
 pub mod train;
 
 pub use distance::Distance;
+pub use embedder::{Embedder, Embedder as Model, Input, Verification};
 pub use loss::LossKind;
+pub use recipe::{Recipe, RecipeError};
+pub use train::{Trained, Trainer};

@@ -251,7 +251,7 @@ fn a_diverging_loss_stops_with_a_clear_error() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("loss became") && err.contains("--lr"), "{err}");
+    assert!(err.contains("loss became") && err.contains("`lr`"), "{err}");
     assert!(
         !dir.path().join(MANIFEST_FILE).exists(),
         "no model is written from a diverged run"

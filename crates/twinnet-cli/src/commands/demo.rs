@@ -1,7 +1,7 @@
 //! `twinnet demo`: the main job on the bundled MNIST sample, end to end.
 
 use super::eval::{eval_table, evaluate};
-use super::train::{report_table, train_with};
+use super::train::report_table;
 use super::verify::{verdict_table, verify, Verdict};
 use crate::output::print_json;
 use anyhow::{bail, Result};
@@ -71,19 +71,24 @@ pub fn run(args: Args) -> Result<()> {
             data.display()
         );
     }
-    let train_args = super::train::Args {
-        data: Some(spec.clone()),
-        out: Some(model_dir.clone()),
-        classes: Some(SEEN.into()),
-        epochs: Some(args.epochs),
-        seed: Some(args.seed),
-        val_pairs: Some(2000),
-        force: true,
-        json: args.json,
-        quiet: args.json,
-        ..Default::default()
-    };
-    let (report, _) = train_with(&train_args)?;
+    // The demo trains what recipes/demo.toml says, at the sample it found and the flags given.
+    let mut recipe = twinnet::Recipe::from_toml(include_str!("../../../../recipes/demo.toml"))?;
+    recipe.data = Some(spec.clone());
+    recipe.out = Some(model_dir.clone());
+    recipe.epochs = args.epochs;
+    recipe.seed = args.seed;
+    let (dataset, data_spec) = recipe.load_data()?;
+    let _ = std::fs::remove_dir_all(&model_dir);
+    let tower = recipe.tower_config(dataset.shape())?;
+    let report = twinnet::train::train(
+        dataset,
+        &data_spec,
+        tower,
+        &recipe.train_config(),
+        &model_dir,
+        false,
+        !args.json,
+    )?;
     let seen = evaluate(&model_dir, &spec, Split::Test, Some(SEEN), 4000, 0)?;
     let unseen = evaluate(&model_dir, &spec, Split::Test, Some(UNSEEN), 4000, 0)?;
     let oneshot = super::oneshot::evaluate(&super::oneshot::Args {

@@ -5,9 +5,13 @@ use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
 use std::path::PathBuf;
 use twinnet::data::{read_labeled_texts, read_text_pairs, read_text_triplets, TextPairs};
+use twinnet::loss::Reducer;
 use twinnet::sampling::{rng_for, stream, Miner};
 use twinnet::text::TextModel;
-use twinnet::train::{finetune_text, TextLoss, TextTrainConfig, TextTrainData};
+use twinnet::train::{
+    finetune_text_observed, Observer, ProgressBars, Silent, TextLoss, TextTrainConfig,
+    TextTrainData,
+};
 
 /// Flags of `twinnet finetune`.
 #[derive(clap::Args, Debug)]
@@ -92,6 +96,19 @@ pub struct Args {
     /// Seed of the split, the subset and the batch order.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Labelled texts: reducer of the mined tuples' losses (mean or mean-non-zero).
+    #[arg(long, default_value = "mean")]
+    pub reducer: Reducer,
+    /// Keep the model of the epoch with the best validation AUC, not the last one.
+    #[arg(long)]
+    pub keep_best: bool,
+    /// Stop once this many epochs in a row brought no better validation AUC.
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Continue from the checkpoint in --out (same flags; --epochs may grow); the result
+    /// equals an uninterrupted run.
+    #[arg(long)]
+    pub resume: bool,
     /// Replace a model already in --out.
     #[arg(long)]
     pub force: bool,
@@ -116,9 +133,9 @@ pub enum DataFormat {
 
 /// Runs `twinnet finetune`.
 pub fn run(args: Args) -> Result<()> {
-    if args.out.join(twinnet::model::MANIFEST_FILE).exists() && !args.force {
+    if args.out.join(twinnet::model::MANIFEST_FILE).exists() && !args.force && !args.resume {
         bail!(
-            "{} already holds a model; pass --force to replace it",
+            "{} already holds a model; pass --resume to continue it, --force to replace it",
             args.out.display()
         );
     }
@@ -200,6 +217,9 @@ pub fn run(args: Args) -> Result<()> {
         miner: args.miner,
         classes_per_batch: args.classes_per_batch,
         per_class: args.per_class,
+        reducer: args.reducer,
+        keep_best: args.keep_best,
+        patience: args.patience,
     };
     let device = twinnet::backend::training_device();
     let (model, start) = match (&args.model, &args.tokenizer) {
@@ -217,7 +237,18 @@ pub fn run(args: Args) -> Result<()> {
         ),
         (None, None) => bail!("give --model, or --scratch with --tokenizer"),
     };
-    let report = finetune_text(model, &start, &data, &val, &cfg, &args.out, !args.quiet)?;
+    let mut bars = ProgressBars::new("texts");
+    let observer: &mut dyn Observer = if args.quiet { &mut Silent } else { &mut bars };
+    let report = finetune_text_observed(
+        model,
+        &start,
+        &data,
+        &val,
+        &cfg,
+        &args.out,
+        args.resume,
+        observer,
+    )?;
     if args.json {
         return print_json(&report);
     }

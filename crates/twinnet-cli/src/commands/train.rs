@@ -1,17 +1,14 @@
 //! `twinnet train`.
 
 use crate::output::{f4, print_json, Table};
-use anyhow::Context;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use twinnet::data::AugmentConfig;
-use twinnet::data::{load_dataset, parse_class_list, DataSpec, ImageShape, Split};
+use twinnet::data::{AugmentConfig, Split};
 use twinnet::loss::Reducer;
 use twinnet::model::MANIFEST_FILE;
 use twinnet::sampling::Miner;
-use twinnet::tower::{CnnConfig, MlpConfig, TowerConfig};
-use twinnet::train::{train, Checkpoint, OptimizerKind, SamplerKind, TrainConfig, TrainReport};
-use twinnet::{Distance, LossKind};
+use twinnet::train::{train, Checkpoint, OptimizerKind, SamplerKind, TrainReport};
+use twinnet::{Distance, LossKind, Recipe};
 
 /// Flags of `twinnet train`. Recipe flags left out take their value from `--config`, then
 /// from the default shown.
@@ -24,8 +21,9 @@ pub struct Args {
     /// Output model directory (also holds metrics.jsonl and the checkpoint).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// A TOML file with any of these flags as keys (kebab-case, e.g. `batch-size = 64`,
-    /// `miner = "batch-hard"`, an `[augment]` table); flags on the command line win.
+    /// A recipe: a TOML file with any of these flags as keys (kebab-case, e.g. `batch-size =
+    /// 64`, `miner = "batch-hard"`, an `[augment]` table; see recipes/); flags on the command
+    /// line win.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// IDX split to train on [default: train].
@@ -130,112 +128,71 @@ pub struct Args {
     /// Replace an existing model in --out.
     #[arg(long)]
     pub force: bool,
+    /// Learning-rate schedule after the warm-up: constant, linear or cosine [default: constant].
+    #[arg(long)]
+    pub lr_schedule: Option<twinnet::train::LrSchedule>,
+    /// Fraction of the steps spent warming the learning rate up from 0 [default: 0].
+    #[arg(long)]
+    pub warmup: Option<f64>,
+    /// Largest gradient norm; larger gradients are scaled down to it [default: none].
+    #[arg(long)]
+    pub grad_clip: Option<f32>,
+    /// Write the epoch with the best validation AUC as the model, not the last one.
+    #[arg(long)]
+    pub keep_best: bool,
+    /// Stop once this many epochs in a row brought no better validation AUC [default: none].
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
     /// Hide the progress bar and per-epoch lines.
     #[arg(long)]
     pub quiet: bool,
-    /// The `[augment]` table of the config file (not a flag).
-    #[arg(skip)]
-    pub file_augment: Option<AugmentConfig>,
-}
-
-/// The keys a `--config` TOML file may hold: the recipe flags, in kebab-case.
-#[derive(serde::Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileConfig {
-    data: Option<String>,
-    out: Option<PathBuf>,
-    split: Option<String>,
-    classes: Option<String>,
-    class_depth: Option<usize>,
-    epochs: Option<usize>,
-    batch_size: Option<usize>,
-    lr: Option<f64>,
-    weight_decay: Option<f64>,
-    optimizer: Option<String>,
-    loss: Option<String>,
-    margin: Option<f32>,
-    distance: Option<String>,
-    sampler: Option<String>,
-    classes_per_batch: Option<usize>,
-    per_class: Option<usize>,
-    pk_replacement: Option<bool>,
-    miner: Option<String>,
-    reducer: Option<String>,
-    mnrl_scale: Option<f32>,
-    augment: Option<AugmentConfig>,
-    tower: Option<String>,
-    embedding_dim: Option<usize>,
-    image_size: Option<String>,
-    channels: Option<usize>,
-    conv_channels: Option<String>,
-    hidden: Option<String>,
-    normalize: Option<bool>,
-    seed: Option<u64>,
-    val_fraction: Option<f64>,
-    val_pairs: Option<usize>,
-    pairs_per_epoch: Option<usize>,
-}
-
-fn parse_key<T: std::str::FromStr<Err = String>>(
-    key: &str,
-    v: Option<String>,
-) -> Result<Option<T>> {
-    v.map(|s| {
-        s.parse::<T>()
-            .map_err(|e| anyhow::anyhow!("config key '{key}': {e}"))
-    })
-    .transpose()
 }
 
 impl Args {
-    /// Fills every flag that was not given from the `--config` file, if any.
-    pub fn with_config_file(mut self) -> Result<Self> {
-        let Some(path) = self.config.clone() else {
-            return Ok(self);
+    /// The recipe: `--config` (or the defaults), then every flag given on top.
+    pub fn recipe(&self) -> Result<Recipe> {
+        let mut r = match &self.config {
+            Some(path) => Recipe::from_file(path)?,
+            None => Recipe::default(),
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let f: FileConfig = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}: {}", path.display(), e.to_string().replace('\n', " "))
-        })?;
-        macro_rules! fill {
-            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = f.$field; } )* };
+        macro_rules! set {
+            ($($flag:ident => $key:ident),* $(,)?) => {
+                $( if let Some(v) = self.$flag.clone() { r.$key = v; } )*
+            };
         }
-        fill!(
+        macro_rules! set_some {
+            ($($flag:ident),* $(,)?) => {
+                $( if self.$flag.is_some() { r.$flag = self.$flag.clone(); } )*
+            };
+        }
+        set!(split => split, class_depth => class_depth, epochs => epochs,
+            batch_size => batch_size, lr => lr, weight_decay => weight_decay,
+            optimizer => optimizer, lr_schedule => lr_schedule, warmup => warmup,
+            loss => loss, margin => margin, distance => distance, sampler => sampler,
+            classes_per_batch => classes_per_batch, per_class => per_class, miner => miner,
+            reducer => reducer, mnrl_scale => mnrl_scale, tower => tower,
+            embedding_dim => embedding_dim, conv_channels => conv_channels, hidden => hidden,
+            seed => seed, val_fraction => val_fraction, val_pairs => val_pairs);
+        set_some!(
             data,
             out,
             classes,
-            class_depth,
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            margin,
-            classes_per_batch,
-            per_class,
-            mnrl_scale,
-            tower,
-            embedding_dim,
             image_size,
             channels,
-            conv_channels,
-            hidden,
-            seed,
-            val_fraction,
-            val_pairs,
-            pairs_per_epoch
+            pairs_per_epoch,
+            grad_clip,
+            patience
         );
-        macro_rules! fill_parsed {
-            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = parse_key(stringify!($field), f.$field)?; } )* };
+        r.pk_replacement |= self.pk_replacement;
+        r.normalize |= self.normalize;
+        r.keep_best |= self.keep_best;
+        if self.augment && r.augment.is_none() {
+            r.augment = Some(AugmentConfig::default());
         }
-        fill_parsed!(split, optimizer, loss, distance, sampler, miner, reducer);
-        self.pk_replacement |= f.pk_replacement.unwrap_or(false);
-        self.normalize |= f.normalize.unwrap_or(false);
-        self.file_augment = f.augment;
-        Ok(self)
+        Ok(r)
     }
 }
 
@@ -253,60 +210,26 @@ pub fn run(args: Args) -> Result<()> {
 /// Trains as the flags (and `--config`) say; returns the report and the model directory written
 /// (used by `demo` too).
 pub fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
-    let args = args.clone().with_config_file()?;
-    let Some(data) = args.data.as_deref() else {
-        bail!("--data is required (on the command line or in --config)");
-    };
-    let Some(out) = args.out.as_deref() else {
+    let recipe = args.recipe()?;
+    let Some(out) = recipe.out.clone() else {
         bail!("--out is required (on the command line or in --config)");
     };
-    guard_output(out, args.resume, args.force)?;
-    let mut spec = DataSpec::parse(data)?;
-    spec.class_depth = args.class_depth.unwrap_or(1);
-    let classes = args.classes.as_deref().map(parse_class_list);
-    let wanted = requested_shape(&args)?;
-    let dataset = load_dataset(
-        &spec,
-        args.split.unwrap_or(Split::Train),
-        wanted,
-        classes.as_deref(),
-    )?;
-    let tower = tower_config(&args, dataset.shape())?;
-    let d = TrainConfig::default();
-    let cfg = TrainConfig {
-        epochs: args.epochs.unwrap_or(d.epochs),
-        batch_size: args.batch_size.unwrap_or(d.batch_size),
-        learning_rate: args.lr.unwrap_or(d.learning_rate),
-        weight_decay: args.weight_decay.unwrap_or(d.weight_decay),
-        optimizer: args.optimizer.unwrap_or(d.optimizer),
-        loss: args.loss.unwrap_or(d.loss),
-        margin: args.margin.unwrap_or(d.margin),
-        distance: args.distance.unwrap_or(d.distance),
-        seed: args.seed.unwrap_or(d.seed),
-        validation_fraction: args.val_fraction.unwrap_or(d.validation_fraction),
-        validation_pairs: args.val_pairs.unwrap_or(d.validation_pairs),
-        pairs_per_epoch: args.pairs_per_epoch,
-        sampler: args.sampler.unwrap_or(d.sampler),
-        classes_per_batch: args.classes_per_batch.unwrap_or(d.classes_per_batch),
-        per_class: args.per_class.unwrap_or(d.per_class),
-        pk_replacement: args.pk_replacement,
-        miner: args.miner.unwrap_or(d.miner),
-        reducer: args.reducer.unwrap_or(d.reducer),
-        mnrl_scale: args.mnrl_scale.unwrap_or(d.mnrl_scale),
-        augment: args
-            .file_augment
-            .or(args.augment.then(AugmentConfig::default)),
-    };
+    if recipe.data.is_none() {
+        bail!("--data is required (on the command line or in --config)");
+    }
+    guard_output(&out, args.resume, args.force)?;
+    let (dataset, spec) = recipe.load_data()?;
+    let tower = recipe.tower_config(dataset.shape())?;
     let report = train(
         dataset,
-        &spec.to_string(),
+        &spec,
         tower,
-        &cfg,
-        out,
+        &recipe.train_config(),
+        &out,
         args.resume,
         !args.quiet && !args.json,
     )?;
-    Ok((report, out.to_path_buf()))
+    Ok((report, out))
 }
 
 fn guard_output(out: &Path, resume: bool, force: bool) -> Result<()> {
@@ -323,85 +246,6 @@ fn guard_output(out: &Path, resume: bool, force: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn requested_shape(args: &Args) -> Result<Option<ImageShape>> {
-    if let Some(c) = args.channels {
-        if c != 1 && c != 3 {
-            bail!("--channels must be 1 or 3, not {c}");
-        }
-    }
-    let size = args.image_size.as_deref().map(parse_size).transpose()?;
-    Ok(match (size, args.channels) {
-        (None, None) => None,
-        (Some((w, h)), c) => Some(ImageShape {
-            channels: c.unwrap_or(1),
-            height: h,
-            width: w,
-        }),
-        (None, Some(c)) => Some(ImageShape {
-            channels: c,
-            height: 28,
-            width: 28,
-        }),
-    })
-}
-
-/// Parses `N` or `WxH`.
-pub fn parse_size(s: &str) -> Result<(usize, usize)> {
-    let parse = |v: &str| -> Result<usize> {
-        match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => bail!("--image-size '{s}' is not N or WxH with positive numbers"),
-        }
-    };
-    match s.split_once(['x', 'X']) {
-        Some((w, h)) => Ok((parse(w)?, parse(h)?)),
-        None => {
-            let n = parse(s)?;
-            Ok((n, n))
-        }
-    }
-}
-
-fn parse_list(flag: &str, s: &str) -> Result<Vec<usize>> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| anyhow::anyhow!("{flag}: '{v}' is not a positive number"))
-        })
-        .collect()
-}
-
-fn tower_config(args: &Args, shape: ImageShape) -> Result<TowerConfig> {
-    let hidden = parse_list("--hidden", args.hidden.as_deref().unwrap_or("256"))?;
-    let embedding_dim = args.embedding_dim.unwrap_or(64);
-    Ok(match args.tower.as_deref().unwrap_or("cnn") {
-        "cnn" => TowerConfig::Cnn(CnnConfig {
-            channels: shape.channels,
-            height: shape.height,
-            width: shape.width,
-            conv_channels: parse_list(
-                "--conv-channels",
-                args.conv_channels.as_deref().unwrap_or("32,64"),
-            )?,
-            kernel_size: 5,
-            hidden,
-            embedding_dim,
-            normalize: args.normalize,
-        }),
-        "mlp" => TowerConfig::Mlp(MlpConfig {
-            input_dim: shape.numel(),
-            hidden,
-            embedding_dim,
-            normalize: args.normalize,
-        }),
-        other => bail!("unknown --tower '{other}' (choose one of: cnn, mlp)"),
-    })
 }
 
 /// The per-epoch table of a report.

@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Which half of an IDX folder to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Split {
     /// `train-*` files.
+    #[default]
     Train,
     /// `t10k-*` files.
+    #[serde(alias = "t10k")]
     Test,
 }
 

@@ -10,7 +10,10 @@ mod whiten;
 
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
 pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
-pub use roc::{accuracy_at, calibrate_threshold, roc_curve, RocPoint, VerificationMetrics};
+pub use roc::{
+    accuracy_at, auc, calibrate_threshold, eer, roc_curve, tar_at_far, RocPoint,
+    VerificationMetrics,
+};
 pub use text::{
     average_precision, distinct_texts, evaluate_text_pairs, f1_at, pearson, spearman,
     text_pair_distances, tower_pair_distances, TextPairMetrics,

@@ -41,6 +41,18 @@ pub struct OneShotResult {
 /// Runs `episodes` seeded N-way K-shot episodes over embeddings `emb` (`dim` per item) with
 /// class `labels`. A class takes part only if it has at least K + 1 items (K supports and a
 /// query that is never one of them).
+///
+/// ```
+/// use twinnet::eval::{one_shot, ShotRule};
+/// use twinnet::{score::Scorer, Distance};
+/// // Three classes of 1-d embeddings far apart: every episode is answered right.
+/// let emb = [0.0, 0.1, 0.2, 10.0, 10.1, 10.2, 20.0, 20.1, 20.2];
+/// let labels = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+/// let names = ["a".to_string(), "b".into(), "c".into()];
+/// let r = one_shot(&emb, 1, &labels, &names, 3, 1, 100, 0, &Scorer::Distance(Distance::Euclidean), ShotRule::MeanDistance).unwrap();
+/// assert_eq!((r.accuracy, r.ci95), (1.0, 0.0));
+/// assert!((r.chance - 1.0 / 3.0).abs() < 1e-12);
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn one_shot(
     emb: &[f32],

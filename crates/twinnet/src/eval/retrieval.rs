@@ -68,6 +68,13 @@ pub fn retrieval(emb: &[f32], dim: usize, labels: &[usize], scorer: &Scorer) -> 
 }
 
 /// MAP@R of one ranked hit list: `(1/R) Σ_{i ≤ R} P(i) · hit(i)`.
+///
+/// ```
+/// use twinnet::eval::map_at_r;
+/// // R = 3 relevant items; hits at ranks 1 and 3: (1/1 + 2/3) / 3.
+/// assert!((map_at_r(&[true, false, true, true], 3) - 5.0 / 9.0).abs() < 1e-12);
+/// assert_eq!(map_at_r(&[true, true, true], 3), 1.0);
+/// ```
 pub fn map_at_r(hits: &[bool], r: usize) -> f64 {
     if r == 0 {
         return 0.0;

@@ -74,6 +74,16 @@ pub struct VerificationMetrics {
 
 impl VerificationMetrics {
     /// Computes every metric for `distances`/`same`, accuracy at the given `threshold`.
+    ///
+    /// ```
+    /// use twinnet::eval::VerificationMetrics;
+    /// // One same pair (0.6) lies beyond a different pair (0.4).
+    /// let m = VerificationMetrics::compute(&[0.1, 0.6, 0.4, 0.9], &[true, true, false, false], 0.5);
+    /// assert_eq!(m.auc, 0.75);
+    /// assert_eq!(m.eer, 0.5);
+    /// assert_eq!(m.accuracy, 0.5); // 0.1 accepted, 0.9 rejected: right; 0.6 and 0.4: wrong
+    /// assert_eq!((m.pairs, m.positives), (4, 2));
+    /// ```
     pub fn compute(distances: &[f32], same: &[bool], threshold: f32) -> Self {
         let roc = roc_curve(distances, same);
         Self {
@@ -113,6 +123,13 @@ pub fn eer(roc: &[RocPoint]) -> f64 {
 }
 
 /// The best true accept rate among operating points whose false accept rate is `≤ far`.
+///
+/// ```
+/// use twinnet::eval::{roc_curve, tar_at_far};
+/// let roc = roc_curve(&[0.1, 0.2, 0.3, 0.4, 0.5], &[true, true, false, true, false]);
+/// assert_eq!(tar_at_far(&roc, 0.0), 2.0 / 3.0); // before the first false accept
+/// assert_eq!(tar_at_far(&roc, 0.5), 1.0);
+/// ```
 pub fn tar_at_far(roc: &[RocPoint], far: f64) -> f64 {
     roc.iter()
         .filter(|p| p.far <= far + 1e-12)
@@ -135,6 +152,12 @@ pub fn accuracy_at(distances: &[f32], same: &[bool], threshold: f32) -> f64 {
 
 /// The threshold with the best accuracy on these (validation) pairs: the midpoint between the
 /// last accepted distance and the next one, so that it generalises instead of sitting on a point.
+///
+/// ```
+/// use twinnet::eval::calibrate_threshold;
+/// let t = calibrate_threshold(&[0.1, 0.3, 0.7, 0.9], &[true, true, false, false]);
+/// assert_eq!(t, 0.5); // halfway between the farthest same pair and the nearest different one
+/// ```
 pub fn calibrate_threshold(distances: &[f32], same: &[bool]) -> f32 {
     let roc = roc_curve(distances, same);
     let pos = same.iter().filter(|&&s| s).count() as f64;

@@ -114,6 +114,14 @@ impl Whitener {
 }
 
 /// Lower-triangular `L` with `L Lᵀ = a` for a symmetric positive-definite row-major `a`.
+///
+/// ```
+/// // The textbook example: [[4, 12, −16], [12, 37, −43], [−16, −43, 98]].
+/// let a = [4.0, 12.0, -16.0, 12.0, 37.0, -43.0, -16.0, -43.0, 98.0];
+/// let l = twinnet::eval::cholesky(&a, 3).unwrap();
+/// assert_eq!(l, [2.0, 0.0, 0.0, 6.0, 1.0, 0.0, -8.0, 5.0, 3.0]);
+/// assert!(twinnet::eval::cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_err()); // not positive definite
+/// ```
 pub fn cholesky(a: &[f64], n: usize) -> Result<Vec<f64>> {
     let mut l = vec![0.0f64; n * n];
     for i in 0..n {

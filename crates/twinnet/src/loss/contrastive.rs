@@ -21,6 +21,18 @@ impl ContrastiveLoss {
 }
 
 /// Per-pair contrastive loss, before reduction.
+///
+/// ```
+/// use burn::tensor::Tensor;
+/// use twinnet::{backend::inference_device, loss::contrastive_loss};
+/// let dev = inference_device();
+/// // A similar pair at D = 0.5, dissimilar pairs at 0.25 (inside margin 1) and 2 (outside).
+/// let d = Tensor::<1>::from_floats([0.5, 0.25, 2.0], &dev);
+/// let y = Tensor::<1>::from_floats([0.0, 1.0, 1.0], &dev);
+/// let l: Vec<f32> = contrastive_loss(d, y, 1.0).into_data().to_vec().unwrap();
+/// // ½·0.5² = 0.125, ½·(1 − 0.25)² = 0.28125, and nothing beyond the margin.
+/// assert_eq!(l, [0.125, 0.28125, 0.0]);
+/// ```
 pub fn contrastive_loss(distance: Tensor<1>, target: Tensor<1>, margin: f32) -> Tensor<1> {
     let similar = target.clone().neg().add_scalar(1.0) * distance.clone().powi_scalar(2);
     let hinge = distance
@@ -35,6 +47,11 @@ pub fn contrastive_loss(distance: Tensor<1>, target: Tensor<1>, margin: f32) -> 
 ///
 /// This and [`contrastive_targets`] (its tensor form) are the only conversion between the two
 /// conventions in twinnet.
+///
+/// ```
+/// assert_eq!(twinnet::loss::contrastive_target(true), 0.0); // similar: Y = 0
+/// assert_eq!(twinnet::loss::contrastive_target(false), 1.0); // dissimilar: Y = 1
+/// ```
 pub fn contrastive_target(same: bool) -> f32 {
     if same {
         0.0

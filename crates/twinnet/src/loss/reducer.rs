@@ -19,6 +19,14 @@ pub enum Reducer {
 
 impl Reducer {
     /// Reduces `[T]` per-tuple losses to `[1]`.
+    ///
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use twinnet::{backend::inference_device, loss::Reducer};
+    /// let l = || Tensor::<1>::from_floats([0.0, 0.0, 3.0, 1.0], &inference_device());
+    /// assert_eq!(Reducer::Mean.reduce(l()).into_scalar::<f32>(), 1.0);
+    /// assert_eq!(Reducer::MeanNonZero.reduce(l()).into_scalar::<f32>(), 2.0);
+    /// ```
     pub fn reduce(self, per_tuple: Tensor<1>) -> Tensor<1> {
         match self {
             Reducer::Mean => per_tuple.mean(),

@@ -1,5 +1,6 @@
 //! The recipe of a training run.
 
+use super::optim::{LrSchedule, OptimSettings};
 use crate::data::AugmentConfig;
 use crate::distance::Distance;
 use crate::loss::{LossKind, Reducer};
@@ -17,6 +18,8 @@ pub enum OptimizerKind {
     Adam,
     /// Stochastic gradient descent with momentum 0.9.
     Sgd,
+    /// Adam with decoupled weight decay (Loshchilov & Hutter), what text fine-tuning uses.
+    AdamW,
 }
 
 impl FromStr for OptimizerKind {
@@ -25,8 +28,9 @@ impl FromStr for OptimizerKind {
         match s {
             "adam" => Ok(Self::Adam),
             "sgd" => Ok(Self::Sgd),
+            "adamw" => Ok(Self::AdamW),
             other => Err(format!(
-                "unknown optimizer '{other}' (choose one of: adam, sgd)"
+                "unknown optimizer '{other}' (choose one of: adam, adamw, sgd)"
             )),
         }
     }
@@ -37,6 +41,7 @@ impl fmt::Display for OptimizerKind {
         f.write_str(match self {
             Self::Adam => "adam",
             Self::Sgd => "sgd",
+            Self::AdamW => "adamw",
         })
     }
 }
@@ -124,6 +129,16 @@ pub struct TrainConfig {
     pub mnrl_scale: f32,
     /// On-the-fly augmentation of training images (never of validation or evaluation).
     pub augment: Option<AugmentConfig>,
+    /// Learning-rate schedule after the warm-up.
+    pub lr_schedule: LrSchedule,
+    /// Fraction of all steps spent warming the learning rate up from 0.
+    pub warmup_fraction: f64,
+    /// Largest gradient norm (larger gradients are scaled down); `None` for no clipping.
+    pub grad_clip: Option<f32>,
+    /// Write the epoch with the best validation AUC as the model, not the last one.
+    pub keep_best: bool,
+    /// Stop once this many epochs in a row brought no better validation AUC.
+    pub patience: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -149,6 +164,67 @@ impl Default for TrainConfig {
             reducer: Reducer::Mean,
             mnrl_scale: 20.0,
             augment: None,
+            lr_schedule: LrSchedule::Constant,
+            warmup_fraction: 0.0,
+            grad_clip: None,
+            keep_best: false,
+            patience: None,
         }
+    }
+}
+
+impl TrainConfig {
+    /// The optimiser settings of this recipe.
+    pub fn optim(&self) -> OptimSettings {
+        OptimSettings {
+            kind: self.optimizer,
+            learning_rate: self.learning_rate,
+            weight_decay: self.weight_decay,
+            schedule: self.lr_schedule,
+            warmup_fraction: self.warmup_fraction,
+            grad_clip: self.grad_clip,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Refuses settings no run can train with (zero epochs, a rate that is not a positive
+    /// finite number, a negative margin …), naming the recipe key.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let positive = |key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "`{key}` must be a positive finite number, not {v}"
+                ))
+            }
+        };
+        let non_negative = |key: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "`{key}` must be a finite number ≥ 0, not {v}"
+                ))
+            }
+        };
+        if self.epochs == 0 || self.batch_size == 0 {
+            anyhow::bail!("`epochs` and `batch-size` must be at least 1");
+        }
+        positive("lr", self.learning_rate)?;
+        non_negative("weight-decay", self.weight_decay)?;
+        non_negative("margin", f64::from(self.margin))?;
+        positive("mnrl-scale", f64::from(self.mnrl_scale))?;
+        if !(0.0..1.0).contains(&self.warmup_fraction) {
+            anyhow::bail!("`warmup` must be in [0, 1), not {}", self.warmup_fraction);
+        }
+        if let Some(c) = self.grad_clip {
+            positive("grad-clip", f64::from(c))?;
+        }
+        if self.patience == Some(0) {
+            anyhow::bail!("`patience` must be at least 1 epoch");
+        }
+        Ok(())
     }
 }

@@ -4,15 +4,26 @@
 mod checkpoint;
 mod config;
 mod data;
+mod engine;
+mod image_task;
 mod net;
+mod observer;
+mod optim;
 mod run;
 mod step;
 mod text;
 mod text_batches;
+mod trainer;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
+pub use engine::{Best, LoopState};
 pub use net::SiameseNet;
-pub use run::{train, EpochMetrics, TrainReport};
-pub use text::{finetune_text, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport};
+pub use observer::{EpochEnd, Observer, ProgressBars, Recorder, Silent, StepProgress};
+pub use optim::{LrSchedule, OptimSettings};
+pub use run::{train, train_observed, EpochMetrics, TrainReport, Trained};
+pub use text::{
+    finetune_text, finetune_text_observed, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport,
+};
 pub use text_batches::TextTrainData;
+pub use trainer::Trainer;

@@ -2,23 +2,26 @@
 //! BERT in a single padded batch, the loss compares their embeddings, AdamW updates the shared
 //! weights with a linear warm-up and decay (sentence-transformers' schedule).
 
-use super::text_batches::{epoch_batches, step_loss, TextTrainData};
+use super::checkpoint::{load_modules, load_state, save_checkpoint};
+use super::engine::{run_epochs, LoopState, Task};
+use super::observer::{EpochEnd, Observer, ProgressBars, Silent};
+use super::optim::{LrSchedule, OptimSettings};
+use super::text_batches::{epoch_batches, step_loss, StepBatch, TextTrainData};
+use super::OptimizerKind;
 use crate::backend;
 use crate::data::TextPairs;
 use crate::eval::{
     calibrate_threshold, evaluate_text_pairs, tower_pair_distances, TextPairMetrics,
 };
 use crate::fsutil::write_atomic;
+use crate::loss::Reducer;
 use crate::sampling::Miner;
 use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
 use anyhow::{bail, Context, Result};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
-use indicatif::{ProgressBar, ProgressStyle};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::Instant;
 
 /// The training signal for text pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -115,6 +118,15 @@ pub struct TextTrainConfig {
     pub classes_per_batch: usize,
     /// Labelled texts: texts per class in a batch (K).
     pub per_class: usize,
+    /// Labelled texts: how the mined tuples' losses are averaged.
+    #[serde(default)]
+    pub reducer: Reducer,
+    /// Keep the model of the epoch with the best validation AUC, not the last one.
+    #[serde(default)]
+    pub keep_best: bool,
+    /// Stop once this many epochs in a row brought no better validation AUC.
+    #[serde(default)]
+    pub patience: Option<usize>,
 }
 
 impl Default for TextTrainConfig {
@@ -132,6 +144,9 @@ impl Default for TextTrainConfig {
             miner: Miner::BatchHard,
             classes_per_batch: 8,
             per_class: 2,
+            reducer: Reducer::Mean,
+            keep_best: false,
+            patience: None,
         }
     }
 }
@@ -176,6 +191,63 @@ fn validate(tower: &TextTower, model: &TextModel, val: &TextPairs) -> Result<Tex
     Ok(evaluate_text_pairs(val, &d, Some(threshold)))
 }
 
+/// What a fine-tuning checkpoint holds besides the weights and the optimiser.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TextCheckpoint {
+    /// The recipe; a resumed run must use the same one (except for the epoch count).
+    config: TextTrainConfig,
+    /// Where the weights came from.
+    start: String,
+    /// Training examples.
+    train_examples: usize,
+    /// Validation of the starting model.
+    start_metrics: TextPairMetrics,
+    /// Every completed epoch.
+    history: Vec<TextEpoch>,
+    /// Epochs, steps and the best epoch so far.
+    progress: LoopState,
+}
+
+/// Fine-tuning as a [`Task`] of the one loop.
+struct TextTask<'a> {
+    data: &'a TextTrainData,
+    val: &'a TextPairs,
+    model: &'a TextModel,
+    cfg: &'a TextTrainConfig,
+    /// Every training text, tokenised once.
+    ids: Vec<Vec<u32>>,
+}
+
+impl Task for TextTask<'_> {
+    type Net = TextTower;
+    type Batch = StepBatch;
+    type Inputs = ();
+    type Validation = TextPairMetrics;
+
+    fn batches(&self, epoch: usize) -> Result<Vec<StepBatch>> {
+        epoch_batches(self.data, self.cfg, epoch)
+    }
+    fn units(&self, batch: &StepBatch) -> usize {
+        batch.texts.len()
+    }
+    fn prepare(&self, _: &StepBatch, _: usize, _: usize) {}
+    fn loss(&self, tower: &TextTower, batch: &StepBatch, _: ()) -> Option<(Tensor<1>, usize)> {
+        let seqs: Vec<&[u32]> = batch
+            .texts
+            .iter()
+            .map(|&i| self.ids[i].as_slice())
+            .collect();
+        let (t, m) = self.model.tokenizer.batch(&seqs, &self.model.device);
+        step_loss(self.cfg, tower.forward(t, m), batch)
+    }
+    fn validate(&self, tower: &TextTower) -> Result<TextPairMetrics> {
+        validate(tower, self.model, self.val)
+    }
+    fn score(&self, v: &TextPairMetrics) -> f64 {
+        v.auc
+    }
+}
+
 /// Trains the text model `model` (loaded on the training device: a pretrained one to
 /// fine-tune, or [`TextModel::scratch`]) on `data`, validating (and calibrating the decision
 /// threshold) on the labelled pairs `val` after every epoch, and writes the model to `out`
@@ -189,15 +261,52 @@ pub fn finetune_text(
     out: &Path,
     show_progress: bool,
 ) -> Result<TextTrainReport> {
+    let mut bars = ProgressBars::new("texts");
+    let observer: &mut dyn Observer = if show_progress {
+        &mut bars
+    } else {
+        &mut Silent
+    };
+    finetune_text_observed(model, start, data, val, cfg, out, false, observer)
+}
+
+/// [`finetune_text`] reporting to `observer`; with `resume`, continues from the checkpoint in
+/// `out` (written after every epoch) and ends with the same weights as an uninterrupted run.
+#[allow(clippy::too_many_arguments)]
+pub fn finetune_text_observed(
+    model: TextModel,
+    start: &str,
+    data: &TextTrainData,
+    val: &TextPairs,
+    cfg: &TextTrainConfig,
+    out: &Path,
+    resume: bool,
+    observer: &mut dyn Observer,
+) -> Result<TextTrainReport> {
     if cfg.batch_size < 2 {
-        bail!("batch size must be at least 2 pairs");
+        bail!("`batch-size` must be at least 2 pairs");
     }
     let val_same = val.same();
     if val_same.iter().all(|&s| s) || val_same.iter().all(|&s| !s) {
         bail!("validation pairs must include both same and different pairs");
     }
     if cfg.epochs == 0 {
-        bail!("epochs must be at least 1");
+        bail!("`epochs` must be at least 1");
+    }
+    if !(cfg.learning_rate.is_finite() && cfg.learning_rate > 0.0) {
+        bail!(
+            "`lr` must be a positive finite number, not {}",
+            cfg.learning_rate
+        );
+    }
+    if !(cfg.weight_decay.is_finite() && cfg.weight_decay >= 0.0) {
+        bail!(
+            "`weight-decay` must be a finite number ≥ 0, not {}",
+            cfg.weight_decay
+        );
+    }
+    if !(cfg.margin.is_finite() && cfg.margin >= 0.0 && cfg.scale.is_finite() && cfg.scale > 0.0) {
+        bail!("`margin` must be finite and ≥ 0, `scale` finite and > 0");
     }
     // Refuse a recipe that cannot run before spending time on anything.
     data.check(cfg)?;
@@ -210,99 +319,109 @@ pub fn finetune_text(
         );
     }
     let tokenizer_path = model.dir.join(TOKENIZER_FILE);
-    let mut tower = model.tower.clone();
-    let start_metrics = validate(&tower.valid(), &model, val)?;
-    // Every training text, tokenised once.
-    let ids = model.tokenizer.encode(&data.texts())?;
-    let total_steps = steps_per_epoch * cfg.epochs;
-    let warmup = ((total_steps as f64) * cfg.warmup_fraction).round() as usize;
-    let mut optim: ModuleOptimizer = AdamWConfig::new()
-        .with_weight_decay(cfg.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
-        .init();
-    let device = model.device.clone();
-    let mut history = Vec::new();
-    let mut step = 0usize;
+    let settings = OptimSettings {
+        kind: OptimizerKind::AdamW,
+        learning_rate: cfg.learning_rate,
+        weight_decay: cfg.weight_decay,
+        schedule: LrSchedule::Linear,
+        warmup_fraction: cfg.warmup_fraction,
+        grad_clip: Some(1.0),
+    };
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for epoch in 1..=cfg.epochs {
-        let batches = epoch_batches(data, cfg, epoch)?;
-        let bar = if show_progress {
-            ProgressBar::new(steps_per_epoch as u64)
-        } else {
-            ProgressBar::hidden()
+    let (mut state, tower, mut optim) = if resume {
+        let (dir, state): (_, TextCheckpoint) = load_state(out)?;
+        let mut saved = state.config.clone();
+        saved.epochs = cfg.epochs;
+        if &saved != cfg || state.start != start || state.train_examples != data.len() {
+            bail!("resume: the checkpoint was made with another recipe, start or data ({saved:?} from {}); resume with the same ones, changing only `epochs`", state.start);
+        }
+        let (tower, optim) = load_modules(&dir, model.tower.clone(), settings.build())?;
+        (state, tower, optim)
+    } else {
+        let state = TextCheckpoint {
+            config: cfg.clone(),
+            start: start.to_string(),
+            train_examples: data.len(),
+            start_metrics: validate(&model.tower.valid(), &model, val)?,
+            history: Vec::new(),
+            progress: LoopState::default(),
         };
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "epoch {epoch}/{} {{bar:30}} {{pos}}/{{len}} steps {{msg}} eta {{eta}}",
-                cfg.epochs
-            ))
-            .expect("static template"),
-        );
-        let started = Instant::now();
-        let mut loss_sum = 0.0;
-        let mut examples = 0usize;
-        for (k, batch) in batches.iter().enumerate() {
-            let lr = if step < warmup {
-                cfg.learning_rate * (step + 1) as f64 / warmup as f64
-            } else {
-                cfg.learning_rate * (total_steps.saturating_sub(step)) as f64
-                    / (total_steps - warmup).max(1) as f64
+        (state, model.tower.clone(), settings.build())
+    };
+    let task = TextTask {
+        data,
+        val,
+        model: &model,
+        cfg,
+        ids: model.tokenizer.encode(&data.texts())?,
+    };
+    let progress = state.progress.clone();
+    run_epochs(
+        &task,
+        tower,
+        &mut optim,
+        &settings,
+        cfg.epochs,
+        cfg.patience,
+        progress,
+        observer,
+        |done| {
+            let stats = done.stats;
+            let record = TextEpoch {
+                epoch: done.epoch,
+                train_loss: stats.loss,
+                validation: done.validation.clone(),
+                seconds: stats.train_seconds,
+                texts_per_s: stats.seen as f64 / stats.train_seconds.max(1e-9),
             };
-            let seqs: Vec<&[u32]> = batch.texts.iter().map(|&i| ids[i].as_slice()).collect();
-            let (t, m) = model.tokenizer.batch(&seqs, &device);
-            let loss = step_loss(cfg, tower.forward(t, m), batch);
-            examples += batch.texts.len();
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                bail!("loss became {value} at epoch {epoch}, step {}; stopped (the last written model is kept). Try a lower --lr", k + 1);
+            if done.improved || !cfg.keep_best {
+                let mut manifest = model.manifest.clone();
+                manifest.source = format!("trained by twinnet from {start}");
+                manifest.threshold = record.validation.threshold;
+                manifest.fine_tuning = Some(serde_json::json!({
+                    "start": start,
+                    "config": cfg,
+                    "train_examples": data.len(),
+                    "validation_pairs": val.pairs.len(),
+                    "epochs_done": done.epoch,
+                    "validation_start": state.start_metrics,
+                    "validation": record.validation,
+                    "threshold_source": "validation",
+                }));
+                save_text_model(out, &done.net.valid().encoder, manifest, &tokenizer_path)?;
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &tower);
-            tower = optim.step(lr, tower, grads);
-            loss_sum += f64::from(value);
-            step += 1;
-            bar.inc(1);
-            bar.set_message(format!(
-                "loss {:.4}  {:.1} texts/s",
-                loss_sum / (k + 1) as f64,
-                examples as f64 / started.elapsed().as_secs_f64().max(1e-9)
-            ));
-        }
-        bar.finish_and_clear();
-        let seconds = started.elapsed().as_secs_f64();
-        let validation = validate(&tower.valid(), &model, val)?;
-        let record = TextEpoch {
-            epoch,
-            train_loss: loss_sum / steps_per_epoch.max(1) as f64,
-            validation,
-            seconds,
-            texts_per_s: examples as f64 / seconds.max(1e-9),
-        };
-        let mut manifest = model.manifest.clone();
-        manifest.source = format!("trained by twinnet from {start}");
-        manifest.threshold = record.validation.threshold;
-        manifest.fine_tuning = Some(serde_json::json!({
-            "start": start,
-            "config": cfg,
-            "train_examples": data.len(),
-            "validation_pairs": val.pairs.len(),
-            "epochs_done": epoch,
-            "validation_start": start_metrics,
-            "validation": record.validation,
-            "threshold_source": "validation",
-        }));
-        save_text_model(out, &tower.valid().encoder, manifest, &tokenizer_path)?;
-        let mut log = std::fs::read(out.join("metrics.jsonl")).unwrap_or_default();
-        if epoch == 1 {
-            log.clear();
-        }
-        log.extend(serde_json::to_vec(&record)?);
-        log.push(b'\n');
-        write_atomic(&out.join("metrics.jsonl"), &log)?;
-        history.push(record);
-    }
+            state.history.push(record.clone());
+            state.progress = done.state.clone();
+            let mut log = Vec::new();
+            for r in &state.history {
+                log.extend(serde_json::to_vec(r)?);
+                log.push(b'\n');
+            }
+            write_atomic(&out.join("metrics.jsonl"), &log)?;
+            save_checkpoint(out, done.net, done.optim, &state, None)?;
+            let v = &record.validation;
+            Ok(EpochEnd {
+                epoch: done.epoch,
+                epochs: cfg.epochs,
+                train_loss: record.train_loss,
+                score: v.auc,
+                summary: format!(
+                    "epoch {}/{}: loss {:.4}  val auc {:.4}  ap {:.4}  {:.1} texts/s  {:.1}s",
+                    done.epoch,
+                    cfg.epochs,
+                    record.train_loss,
+                    v.auc,
+                    v.average_precision,
+                    record.texts_per_s,
+                    record.seconds
+                ),
+                record: serde_json::to_value(&record)?,
+            })
+        },
+    )?;
     Ok(TextTrainReport {
-        start: start_metrics,
-        history,
+        start: state.start_metrics,
+        history: state.history,
         out: out.display().to_string(),
     })
 }

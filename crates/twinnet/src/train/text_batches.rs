@@ -181,11 +181,17 @@ pub fn epoch_batches(
 }
 
 /// The loss of one step, `e` the embeddings of `batch.texts` in order.
-pub fn step_loss(cfg: &TextTrainConfig, e: Tensor<2>, batch: &StepBatch) -> Tensor<1> {
+///
+/// `None` when a miner found nothing in a P×K batch: the batch is skipped, as for images.
+pub fn step_loss(
+    cfg: &TextTrainConfig,
+    e: Tensor<2>,
+    batch: &StepBatch,
+) -> Option<(Tensor<1>, usize)> {
     let device = e.device();
     let [rows, dim] = e.dims();
     let cos = Distance::Cosine;
-    match &batch.targets {
+    let loss = match &batch.targets {
         StepTargets::Pairs { same, gold } => {
             let n = same.len();
             let ea = e.clone().slice([0..n, 0..dim]);
@@ -231,10 +237,19 @@ pub fn step_loss(cfg: &TextTrainConfig, e: Tensor<2>, batch: &StepBatch) -> Tens
                 cfg.margin,
                 cfg.loss == TextLoss::Triplet,
             );
-            if mined.count() == 0 {
-                return (dist * 0.0).sum();
+            let count = mined.count();
+            if count == 0 {
+                return None;
             }
-            mined_loss(&dist, &mined, cfg.margin).mean()
+            return Some((
+                cfg.reducer.reduce(mined_loss(&dist, &mined, cfg.margin)),
+                count,
+            ));
         }
-    }
+    };
+    let tuples = match &batch.targets {
+        StepTargets::Pairs { same, .. } => same.len(),
+        _ => rows / 3,
+    };
+    Some((loss, tuples))
 }

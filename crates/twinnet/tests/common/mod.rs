@@ -11,6 +11,12 @@ pub fn minilm_dir() -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/minilm"));
     if dir.join("model.safetensors").is_file() {
         Some(dir)
+    } else if std::env::var_os("TWINNET_REQUIRE_DATA").is_some() {
+        // CI fetches the weights and sets this: a missing model must fail there, not skip.
+        panic!(
+            "TWINNET_REQUIRE_DATA is set but there are no MiniLM weights at {}",
+            dir.display()
+        );
     } else {
         eprintln!(
             "SKIPPED: no MiniLM weights at {} (run `twinnet data fetch minilm`)",
