@@ -40,7 +40,7 @@ struct DemoOutput {
     train: twinnet::train::TrainReport,
     eval_seen: super::eval::EvalOutput,
     eval_unseen: super::eval::EvalOutput,
-    oneshot: super::oneshot::OneShotOutput,
+    oneshot: twinnet::eval::OneShotReport,
     verify: Vec<Verdict>,
     plots: Vec<String>,
 }
@@ -91,25 +91,23 @@ pub fn run(args: Args) -> Result<()> {
     )?;
     let seen = evaluate(&model_dir, &spec, Split::Test, Some(SEEN), 4000, 0)?;
     let unseen = evaluate(&model_dir, &spec, Split::Test, Some(UNSEEN), 4000, 0)?;
-    let oneshot = super::oneshot::evaluate(&super::oneshot::Args {
-        model: model_dir.clone(),
-        data: spec.clone(),
-        split: Split::Test,
-        classes: Some(UNSEEN.into()),
-        class_depth: 1,
-        ways: 5,
-        shots: 1,
-        episodes: 2000,
-        prototype: false,
-        seed: 0,
-        layer: Default::default(),
-        center: false,
-        tta_shift: 0,
-        whiten: false,
-        whiten_shrinkage: twinnet::eval::DEFAULT_WHITEN_SHRINKAGE,
-        json: false,
-    })?;
-    let plots = super::plot::make_plots(
+    let oneshot = {
+        let model = twinnet::model::TwinModel::load(&model_dir)?;
+        let spec = twinnet::data::DataSpec::parse(&spec)?;
+        let unseen: Vec<String> = UNSEEN.split(',').map(String::from).collect();
+        let twinnet::data::Dataset::Labeled(d) = twinnet::data::load_dataset(
+            &spec,
+            Split::Test,
+            Some(model.manifest.input.shape),
+            Some(&unseen),
+        )?
+        else {
+            anyhow::bail!("the bundled sample is not labelled");
+        };
+        let settings = twinnet::eval::OneShotSettings::default(); // 5-way 1-shot, 2,000 episodes
+        twinnet::eval::evaluate_one_shot(&model, &spec, &d, &settings)?
+    };
+    let plots = twinnet::eval::make_plots(
         &model_dir,
         &spec,
         Split::Test,

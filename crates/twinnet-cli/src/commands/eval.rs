@@ -153,7 +153,7 @@ pub fn evaluate_at_depth(
     )?;
     let (m, scores, same) = evaluate_model_scores(&model, &data_set, pairs, seed)?;
     if let Some(dir) = plots {
-        super::plot::draw_plots(&model, &data_set, &m, &scores, &same, 2000, dir)?;
+        twinnet::eval::draw_plots(&model, &data_set, &m, &scores, &same, 2000, dir)?;
     }
     let retrieval_metrics = match (&data_set, with_retrieval) {
         (Dataset::Labeled(d), true) => {

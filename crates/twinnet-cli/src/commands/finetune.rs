@@ -2,11 +2,12 @@
 
 use crate::output::{f4, print_json, Table};
 use anyhow::{bail, Result};
-use rand::seq::SliceRandom;
 use std::path::PathBuf;
-use twinnet::data::{read_labeled_texts, read_text_pairs, read_text_triplets, TextPairs};
+use twinnet::data::{
+    read_labeled_texts, read_text_pairs, read_text_triplets, seeded_subset, TextPairs,
+};
 use twinnet::loss::Reducer;
-use twinnet::sampling::{rng_for, stream, Miner};
+use twinnet::sampling::Miner;
 use twinnet::text::TextModel;
 use twinnet::train::{
     finetune_text_observed, Observer, ProgressBars, Silent, TextLoss, TextTrainConfig,
@@ -139,17 +140,7 @@ pub fn run(args: Args) -> Result<()> {
             args.out.display()
         );
     }
-    if !(0.0..1.0).contains(&args.val_fraction) {
-        bail!("--val-fraction must be in [0, 1)");
-    }
-    let subset = |n: usize| -> Option<Vec<usize>> {
-        let cap = args.max_pairs.filter(|&m| m < n)?;
-        let mut idx: Vec<usize> = (0..n).collect();
-        idx.shuffle(&mut rng_for(args.seed, stream::TRAIN, 0));
-        idx.truncate(cap);
-        idx.sort_unstable();
-        Some(idx)
-    };
+    let subset = |n: usize| seeded_subset(n, args.max_pairs, args.seed);
     let need_val = || -> Result<TextPairs> {
         match &args.val {
             Some(v) => read_text_pairs(v),
@@ -168,16 +159,7 @@ pub fn run(args: Args) -> Result<()> {
             let all = read_text_pairs(&args.data)?;
             let (train, val) = match &args.val {
                 Some(v) => (all, read_text_pairs(v)?),
-                None => {
-                    let n_val = ((all.pairs.len() as f64) * args.val_fraction).round() as usize;
-                    if n_val == 0 {
-                        bail!("no validation pairs: give --val or a larger --val-fraction");
-                    }
-                    let mut order: Vec<usize> = (0..all.pairs.len()).collect();
-                    order.shuffle(&mut rng_for(args.seed, stream::SPLIT, 0));
-                    let (v, t) = order.split_at(n_val);
-                    (all.subset(t), all.subset(v))
-                }
+                None => all.split_validation(args.val_fraction, args.seed)?,
             };
             let train = match subset(train.pairs.len()) {
                 Some(idx) => train.subset(&idx),

@@ -2,14 +2,13 @@
 
 use crate::output::{f4, print_json, Table};
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
-use twinnet::eval::{one_shot, OneShotResult, ShotRule, Whitener, DEFAULT_WHITEN_SHRINKAGE};
+use twinnet::eval::{
+    evaluate_one_shot, OneShotReport, OneShotSettings, ShotRule, DEFAULT_WHITEN_SHRINKAGE,
+};
 use twinnet::model::TwinModel;
-use twinnet::score::Scorer;
 use twinnet::tower::FeatureLayer;
-use twinnet::Distance;
 
 /// Flags of `twinnet oneshot`.
 #[derive(clap::Args, Debug)]
@@ -72,28 +71,6 @@ pub struct Args {
     pub json: bool,
 }
 
-/// What `oneshot --json` prints.
-#[derive(Serialize)]
-pub struct OneShotOutput {
-    #[serde(flatten)]
-    result: OneShotResult,
-    /// Classes the episodes were drawn from.
-    classes: Vec<String>,
-    /// Classes that the model was also trained on (then it is not one-shot).
-    seen_in_training: Vec<String>,
-    /// Where the tower was read.
-    layer: FeatureLayer,
-    /// Whether features were centred on the training classes' mean.
-    centered: bool,
-    /// Radius in pixels of the test-time shift averaging (0: none).
-    tta_shift: usize,
-    /// Whether features were whitened with the training classes' within-class covariance.
-    whitened: bool,
-    /// Shrinkage λ of the whitening (when whitened).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    whiten_shrinkage: Option<f64>,
-}
-
 /// Runs `twinnet oneshot`.
 pub fn run(args: Args) -> Result<()> {
     let out = evaluate(&args)?;
@@ -111,8 +88,27 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Runs the episodes (used by `demo` too).
-pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
+/// The flags as library settings.
+pub fn settings(args: &Args) -> OneShotSettings {
+    OneShotSettings {
+        ways: args.ways,
+        shots: args.shots,
+        episodes: args.episodes,
+        seed: args.seed,
+        rule: if args.prototype {
+            ShotRule::Prototype
+        } else {
+            ShotRule::MeanDistance
+        },
+        layer: args.layer,
+        center: args.center,
+        whiten: args.whiten.then_some(args.whiten_shrinkage),
+        tta_shift: args.tta_shift,
+    }
+}
+
+/// Loads the model and the data the flags name and runs the episodes.
+pub fn evaluate(args: &Args) -> Result<OneShotReport> {
     let model = TwinModel::load(&args.model)?;
     let mut spec = DataSpec::parse(&args.data)?;
     spec.class_depth = args.class_depth;
@@ -129,116 +125,11 @@ pub fn evaluate(args: &Args) -> Result<OneShotOutput> {
             spec.path.display()
         );
     };
-    if d.is_empty() {
-        bail!("the selection holds no examples");
-    }
-    // The model's own scorer fits its own embedding; anything else is compared by cosine.
-    let center = args.center || args.whiten;
-    let own_scorer = args.layer == FeatureLayer::Embedding && !center;
-    let (mut emb, dim) =
-        model.features_all_shifted(d.len(), args.layer, |i| d.item(i), args.tta_shift)?;
-    if center {
-        let base = training_features(&model, &spec, args.layer, args.tta_shift)?;
-        for row in emb.chunks_mut(dim) {
-            row.iter_mut().zip(&base.mean).for_each(|(x, m)| *x -= m);
-        }
-        if args.whiten {
-            Whitener::fit(&base.features, dim, &base.labels, args.whiten_shrinkage)?
-                .apply(&mut emb);
-        }
-    }
-    let scorer = if own_scorer {
-        model.scorer.clone()
-    } else {
-        Scorer::Distance(Distance::Cosine)
-    };
-    let rule = if args.prototype {
-        ShotRule::Prototype
-    } else {
-        ShotRule::MeanDistance
-    };
-    let result = one_shot(
-        &emb,
-        dim,
-        &d.labels,
-        &d.class_names,
-        args.ways,
-        args.shots,
-        args.episodes,
-        args.seed,
-        &scorer,
-        rule,
-    )?;
-    let trained = &model.manifest.training.classes;
-    let seen = d
-        .class_names
-        .iter()
-        .filter(|c| trained.contains(c))
-        .cloned()
-        .collect();
-    Ok(OneShotOutput {
-        result,
-        classes: d.class_names.clone(),
-        seen_in_training: seen,
-        layer: args.layer,
-        centered: center,
-        tta_shift: args.tta_shift,
-        whitened: args.whiten,
-        whiten_shrinkage: args.whiten.then_some(args.whiten_shrinkage),
-    })
-}
-
-/// Features at `layer` of (up to 10,000) training-split items of the classes the model was
-/// trained on, with their labels and mean: statistics of seen classes only, never of the
-/// evaluated ones.
-struct TrainingFeatures {
-    features: Vec<f32>,
-    labels: Vec<usize>,
-    mean: Vec<f32>,
-}
-
-fn training_features(
-    model: &TwinModel,
-    spec: &DataSpec,
-    layer: FeatureLayer,
-    tta_shift: usize,
-) -> Result<TrainingFeatures> {
-    let trained = &model.manifest.training.classes;
-    if trained.is_empty() {
-        bail!("--center and --whiten need the model's training classes; this model was trained on a pair list");
-    }
-    let Dataset::Labeled(base) = load_dataset(
-        spec,
-        Split::Train,
-        Some(model.manifest.input.shape),
-        Some(trained.as_slice()),
-    )?
-    else {
-        bail!("--center and --whiten need labelled training data");
-    };
-    let n = base.len().min(10_000);
-    if n == 0 {
-        bail!(
-            "--center/--whiten: no training examples of the model's classes in {}",
-            spec.path.display()
-        );
-    }
-    let (features, dim) = model.features_all_shifted(n, layer, |i| base.item(i), tta_shift)?;
-    let mut mean = vec![0.0f64; dim];
-    for row in features.chunks(dim) {
-        mean.iter_mut()
-            .zip(row)
-            .for_each(|(m, &x)| *m += f64::from(x));
-    }
-    Ok(TrainingFeatures {
-        features,
-        labels: base.labels[..n].to_vec(),
-        mean: mean.iter().map(|m| (m / n as f64) as f32).collect(),
-    })
+    evaluate_one_shot(&model, &spec, &d, &settings(args))
 }
 
 /// The result as a table.
-pub fn table(out: &OneShotOutput) -> String {
+pub fn table(out: &OneShotReport) -> String {
     let r = &out.result;
     let mut t = Table::new(&["metric", "value"]);
     t.row(vec![

@@ -20,7 +20,7 @@ pub use pairs::{read_pair_list, PairList};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};
 pub use text_pairs::{
-    read_labeled_texts, read_text_pairs, read_text_triplets, PairTarget, TextPairs,
+    read_labeled_texts, read_text_pairs, read_text_triplets, seeded_subset, PairTarget, TextPairs,
 };
 
 use anyhow::{bail, Result};

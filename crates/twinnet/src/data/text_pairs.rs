@@ -11,7 +11,9 @@
 //! the columns (`anchor`, `label`); empty lines are skipped.
 
 use super::text_lines;
+use crate::sampling::{rng_for, stream};
 use anyhow::{bail, Context, Result};
+use rand::seq::SliceRandom;
 use std::path::Path;
 
 /// What the third column of a pair file means.
@@ -49,6 +51,52 @@ impl TextPairs {
             kind: self.kind,
         }
     }
+
+    /// Holds a seeded `fraction` of the pairs out for validation: `(training, validation)`.
+    ///
+    /// ```
+    /// use twinnet::data::{PairTarget, TextPairs};
+    /// let p = TextPairs {
+    ///     pairs: (0..10).map(|i| (format!("a{i}"), format!("b{i}"))).collect(),
+    ///     targets: (0..10).map(|i| (i % 2) as f32).collect(),
+    ///     kind: PairTarget::Labels,
+    /// };
+    /// let (train, val) = p.split_validation(0.2, 0).unwrap();
+    /// assert_eq!((train.pairs.len(), val.pairs.len()), (8, 2));
+    /// assert_eq!(p.split_validation(0.2, 0).unwrap().1.pairs, val.pairs); // seeded
+    /// assert!(p.split_validation(0.01, 0).is_err()); // no pair would be held out
+    /// ```
+    pub fn split_validation(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        if !(0.0..1.0).contains(&fraction) {
+            anyhow::bail!("`val-fraction` must be in [0, 1), not {fraction}");
+        }
+        let n_val = ((self.pairs.len() as f64) * fraction).round() as usize;
+        if n_val == 0 {
+            anyhow::bail!("no validation pairs: give validation pairs or a larger `val-fraction`");
+        }
+        let mut order: Vec<usize> = (0..self.pairs.len()).collect();
+        order.shuffle(&mut rng_for(seed, stream::SPLIT, 0));
+        let (v, t) = order.split_at(n_val);
+        Ok((self.subset(t), self.subset(v)))
+    }
+}
+
+/// A seeded subset of at most `max` of `n` positions, in their original order; `None` when
+/// all `n` are kept.
+///
+/// ```
+/// let keep = twinnet::data::seeded_subset(10, Some(4), 0).unwrap();
+/// assert_eq!(keep.len(), 4);
+/// assert!(keep.windows(2).all(|w| w[0] < w[1]));
+/// assert_eq!(twinnet::data::seeded_subset(10, Some(20), 0), None);
+/// ```
+pub fn seeded_subset(n: usize, max: Option<usize>, seed: u64) -> Option<Vec<usize>> {
+    let cap = max.filter(|&m| m < n)?;
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut rng_for(seed, stream::TRAIN, 0));
+    idx.truncate(cap);
+    idx.sort_unstable();
+    Some(idx)
 }
 
 fn rows(path: &Path, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {

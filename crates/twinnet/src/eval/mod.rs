@@ -1,6 +1,8 @@
 //! Evaluation: how well distances separate same from different.
 
 mod oneshot;
+mod oneshot_model;
+mod plot_set;
 pub mod plots;
 mod retrieval;
 mod roc;
@@ -9,6 +11,8 @@ mod verification;
 mod whiten;
 
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
+pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
+pub use plot_set::{draw_plots, make_plots};
 pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{
     accuracy_at, auc, calibrate_threshold, eer, roc_curve, tar_at_far, RocPoint,

@@ -21,7 +21,7 @@ pub use engine::{Best, LoopState};
 pub use net::SiameseNet;
 pub use observer::{EpochEnd, Observer, ProgressBars, Recorder, Silent, StepProgress};
 pub use optim::{LrSchedule, OptimSettings};
-pub use run::{train, train_observed, EpochMetrics, TrainReport, Trained};
+pub use run::{read_metrics, train, train_observed, EpochMetrics, TrainReport, Trained};
 pub use text::{
     finetune_text, finetune_text_observed, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport,
 };

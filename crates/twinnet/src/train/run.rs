@@ -351,6 +351,22 @@ fn check_resumable(
     Ok(())
 }
 
+/// Reads the `metrics.jsonl` a run wrote into `dir`; empty when there is none.
+pub fn read_metrics(dir: &Path) -> Result<Vec<EpochMetrics>> {
+    let path = dir.join("metrics.jsonl");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not an epoch record", path.display(), i + 1))
+        })
+        .collect()
+}
+
 fn write_metrics(out: &Path, history: &[EpochMetrics]) -> Result<()> {
     let mut text = String::new();
     for m in history {
