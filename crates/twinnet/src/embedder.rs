@@ -6,6 +6,7 @@ use crate::distance::Distance;
 use crate::gallery::{open_gallery, AnyGallery};
 use crate::model::TwinModel;
 use crate::score::Scorer;
+#[cfg(feature = "text")]
 use crate::text::{is_text_model, TextModel};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -104,23 +105,25 @@ pub enum Embedder {
     /// A tower over images (or feature vectors stored as images).
     Image(Box<TwinModel>),
     /// A text tower.
+    #[cfg(feature = "text")]
     Text(Box<TextModel>),
 }
 
 impl Embedder {
     /// Loads a model directory of either kind (a sentence-transformers folder counts as text).
     pub fn load(dir: &Path) -> Result<Self> {
-        Ok(if is_text_model(dir) {
-            Self::Text(Box::new(TextModel::load(dir)?))
-        } else {
-            Self::Image(Box::new(TwinModel::load(dir)?))
-        })
+        #[cfg(feature = "text")]
+        if is_text_model(dir) {
+            return Ok(Self::Text(Box::new(TextModel::load(dir)?)));
+        }
+        Ok(Self::Image(Box::new(TwinModel::load(dir)?)))
     }
 
     /// The input the model takes.
     pub fn input_kind(&self) -> InputKind {
         match self {
             Self::Image(m) => InputKind::Image(m.manifest.input.shape),
+            #[cfg(feature = "text")]
             Self::Text(_) => InputKind::Text,
         }
     }
@@ -133,6 +136,7 @@ impl Embedder {
                 m.manifest.tower.kind_name(),
                 m.manifest.weights.sha256
             ),
+            #[cfg(feature = "text")]
             Self::Text(m) => m.fingerprint()?,
         })
     }
@@ -141,6 +145,7 @@ impl Embedder {
     pub fn dim(&self) -> usize {
         match self {
             Self::Image(m) => m.manifest.tower.embedding_dim(),
+            #[cfg(feature = "text")]
             Self::Text(m) => m.manifest.embedding_dim(),
         }
     }
@@ -149,6 +154,7 @@ impl Embedder {
     pub fn scorer(&self) -> Scorer {
         match self {
             Self::Image(m) => m.scorer.clone(),
+            #[cfg(feature = "text")]
             Self::Text(m) => Scorer::Distance(m.manifest.distance),
         }
     }
@@ -160,6 +166,7 @@ impl Embedder {
                 bail!("a model that scores pairs with a learned head cannot search a gallery by distance")
             }
             Self::Image(m) => Ok(m.manifest.distance),
+            #[cfg(feature = "text")]
             Self::Text(m) => Ok(m.manifest.distance),
         }
     }
@@ -168,6 +175,7 @@ impl Embedder {
     pub fn threshold(&self) -> Option<f32> {
         match self {
             Self::Image(m) => Some(m.manifest.threshold),
+            #[cfg(feature = "text")]
             Self::Text(m) => m.manifest.threshold,
         }
     }
@@ -190,6 +198,7 @@ impl Embedder {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(m.embed_pixels(&pixels))
             }
+            #[cfg(feature = "text")]
             Self::Text(m) => {
                 let texts = items
                     .iter()

@@ -25,7 +25,9 @@ pub mod model;
 pub mod recipe;
 pub mod sampling;
 pub mod score;
+#[cfg(feature = "serve")]
 pub mod serve;
+#[cfg(feature = "text")]
 pub mod text;
 pub mod tower;
 pub mod train;

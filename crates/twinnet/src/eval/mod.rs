@@ -2,7 +2,9 @@
 
 mod oneshot;
 mod oneshot_model;
+#[cfg(feature = "plots")]
 mod plot_set;
+#[cfg(feature = "plots")]
 pub mod plots;
 mod retrieval;
 mod roc;
@@ -12,6 +14,7 @@ mod whiten;
 
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
 pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
+#[cfg(feature = "plots")]
 pub use plot_set::{draw_plots, make_plots};
 pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{
@@ -20,8 +23,10 @@ pub use roc::{
 };
 pub use text::{
     average_precision, distinct_texts, evaluate_text_pairs, f1_at, pearson, spearman,
-    text_pair_distances, tower_pair_distances, TextPairMetrics,
+    TextPairMetrics,
 };
+#[cfg(feature = "text")]
+pub use text::{text_pair_distances, tower_pair_distances};
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
 };

@@ -159,6 +159,7 @@ pub fn distinct_texts(data: &TextPairs) -> (Vec<&str>, Vec<(usize, usize)>) {
     (texts, index)
 }
 
+#[cfg(feature = "text")]
 /// The model's distance for every pair of `data`, each distinct text embedded once;
 /// `progress(done, total)` is called after each batch, counted in distinct texts.
 pub fn text_pair_distances(
@@ -177,6 +178,7 @@ pub fn text_pair_distances(
 }
 
 /// [`text_pair_distances`] for a tower that is not (yet) a saved model, e.g. during training.
+#[cfg(feature = "text")]
 pub fn tower_pair_distances(
     tower: &crate::text::TextTower,
     tokenizer: &crate::text::TextTokenizer,

@@ -173,7 +173,7 @@ impl DirGallery {
     /// whether it rebuilt one (which the caller then saves, once).
     fn sync_index(&mut self) -> Result<bool> {
         let n = self.header.entries.len();
-        if n < self.index_above {
+        if cfg!(not(feature = "ann")) || n < self.index_above {
             self.ann = None;
             return Ok(false);
         }

@@ -4,20 +4,37 @@
 //! the model that made them: embeddings of two models are not comparable, so enrolling or
 //! searching with another model is refused.
 
+#[cfg(feature = "ann")]
+pub mod ann;
+#[cfg(not(feature = "ann"))]
+#[path = "no_ann.rs"]
 pub mod ann;
 pub mod bench;
 mod dir;
+#[cfg(feature = "gallery-pg")]
 pub mod pg;
 
 pub use dir::{DirGallery, DEFAULT_INDEX_ABOVE, GALLERY_FILE};
-pub use pg::{is_postgres_url, PgGallery};
+#[cfg(feature = "gallery-pg")]
+pub use pg::PgGallery;
+
+/// Whether a gallery spec names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+#[cfg(not(feature = "gallery-pg"))]
+fn no_pg<T>() -> Result<T> {
+    anyhow::bail!("twinnet was built without the `gallery-pg` feature; use a gallery directory")
+}
 
 use crate::distance::Distance;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// One enrolled embedding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Entry {
     /// Stable id, never reused within a gallery.
     pub id: u64,
@@ -28,7 +45,8 @@ pub struct Entry {
 }
 
 /// A search result.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// The entry's id.
     pub id: u64,
@@ -39,7 +57,8 @@ pub struct Hit {
 }
 
 /// The answer to "who is this?".
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Identification {
     /// The best match's label, or "unknown" when it is beyond the threshold (or there is no
     /// match at all).
@@ -104,7 +123,10 @@ pub fn open_gallery(
     index_above: usize,
 ) -> Result<AnyGallery> {
     if is_postgres_url(spec) {
+        #[cfg(feature = "gallery-pg")]
         return Ok(Box::new(PgGallery::open(spec, fingerprint, dim, distance)?));
+        #[cfg(not(feature = "gallery-pg"))]
+        return no_pg();
     }
     let mut g = DirGallery::open(std::path::Path::new(spec), fingerprint, dim, distance)?;
     g.set_index_above(index_above)?;
@@ -114,7 +136,10 @@ pub fn open_gallery(
 /// Opens an existing gallery without a model (listing, removing).
 pub fn read_gallery(spec: &str) -> Result<AnyGallery> {
     if is_postgres_url(spec) {
+        #[cfg(feature = "gallery-pg")]
         return Ok(Box::new(PgGallery::read(spec)?));
+        #[cfg(not(feature = "gallery-pg"))]
+        return no_pg();
     }
     Ok(Box::new(DirGallery::read(std::path::Path::new(spec))?))
 }

@@ -21,11 +21,6 @@ const EF_SEARCH: i64 = 100;
 /// Serialises schema changes of concurrent openers (`pg_advisory_xact_lock` key).
 const SCHEMA_LOCK: i64 = 0x7477_696e_6e65;
 
-/// Whether a `--gallery` value names a PostgreSQL gallery rather than a directory.
-pub fn is_postgres_url(spec: &str) -> bool {
-    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
-}
-
 /// A gallery stored in PostgreSQL + pgvector.
 pub struct PgGallery {
     client: Mutex<Client>,

@@ -11,7 +11,9 @@ mod observer;
 mod optim;
 mod run;
 mod step;
+#[cfg(feature = "text")]
 mod text;
+#[cfg(feature = "text")]
 mod text_batches;
 mod trainer;
 
@@ -22,8 +24,10 @@ pub use net::SiameseNet;
 pub use observer::{EpochEnd, Observer, ProgressBars, Recorder, Silent, StepProgress};
 pub use optim::{LrSchedule, OptimSettings};
 pub use run::{read_metrics, train, train_observed, EpochMetrics, TrainReport, Trained};
+#[cfg(feature = "text")]
 pub use text::{
     finetune_text, finetune_text_observed, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport,
 };
+#[cfg(feature = "text")]
 pub use text_batches::TextTrainData;
 pub use trainer::Trainer;
