@@ -7,6 +7,7 @@ mod contrastive;
 mod koch;
 mod mined;
 mod mnrl;
+mod objective;
 mod reducer;
 mod scored;
 mod triplet;
@@ -15,6 +16,7 @@ pub use contrastive::{contrastive_loss, contrastive_target, contrastive_targets,
 pub use koch::{bce_with_logits, KochHead};
 pub use mined::{gather_distances, mined_loss};
 pub use mnrl::{mnrl_candidates_loss, mnrl_loss};
+pub use objective::{Objective, ObjectiveLoss, Structure};
 pub use reducer::Reducer;
 pub use scored::{cosent_loss, cosine_mse_loss, online_contrastive_loss};
 pub use triplet::{triplet_loss, TripletLoss};
@@ -45,6 +47,16 @@ impl LossKind {
     /// Whether the loss consumes triplets (else pairs).
     pub fn wants_triplets(self) -> bool {
         self == LossKind::Triplet
+    }
+
+    /// The objective's loss.
+    pub fn objective_loss(self) -> ObjectiveLoss {
+        match self {
+            LossKind::Contrastive => ObjectiveLoss::Contrastive,
+            LossKind::Triplet => ObjectiveLoss::Triplet,
+            LossKind::Mnrl => ObjectiveLoss::Mnrl,
+            LossKind::Koch => ObjectiveLoss::Koch,
+        }
     }
 }
 

@@ -101,7 +101,8 @@ impl Objective {
         let device = e.device();
         let [rows, dim] = e.dims();
         let d = self.distance;
-        let part = |e: &Tensor<2>, k: usize, n: usize| e.clone().slice([k * n..(k + 1) * n, 0..dim]);
+        let part =
+            |e: &Tensor<2>, k: usize, n: usize| e.clone().slice([k * n..(k + 1) * n, 0..dim]);
         match structure {
             Structure::Pairs { same, gold } => {
                 let n = same.len();
@@ -125,8 +126,11 @@ impl Objective {
                     ObjectiveLoss::Contrastive | ObjectiveLoss::Triplet => {
                         let s: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
                         let s = Tensor::from_data(TensorData::new(s, [n]), &device);
-                        let per_pair =
-                            contrastive_loss(d.pairwise(ea, eb), contrastive_targets(s), self.margin);
+                        let per_pair = contrastive_loss(
+                            d.pairwise(ea, eb),
+                            contrastive_targets(s),
+                            self.margin,
+                        );
                         self.reducer.reduce(per_pair)
                     }
                 };
@@ -139,7 +143,8 @@ impl Objective {
                     // The triplets' negatives join the in-batch candidates as hard negatives.
                     mnrl_candidates_loss(a, Tensor::cat(vec![p, neg], 0), self.scale)
                 } else {
-                    let per = triplet_loss(d.pairwise(a.clone(), p), d.pairwise(a, neg), self.margin);
+                    let per =
+                        triplet_loss(d.pairwise(a.clone(), p), d.pairwise(a, neg), self.margin);
                     self.reducer.reduce(per)
                 };
                 Some((loss, n))
@@ -154,7 +159,8 @@ impl Objective {
                 Some((mnrl_candidates_loss(a, p, self.scale), groups))
             }
             Structure::Labels(labels) => {
-                let l = Tensor::<1, Int>::from_data(TensorData::new(labels.to_vec(), [rows]), &device);
+                let l =
+                    Tensor::<1, Int>::from_data(TensorData::new(labels.to_vec(), [rows]), &device);
                 if self.loss == ObjectiveLoss::Koch {
                     let dist = d.matrix(e.clone()).detach();
                     let Mined::Pairs { a, b, same } = self.miner.mine(dist, &l, self.margin, false)
@@ -170,12 +176,17 @@ impl Objective {
                 }
                 let dist = d.matrix(e);
                 let triplets = self.loss == ObjectiveLoss::Triplet;
-                let mined = self.miner.mine(dist.clone().detach(), &l, self.margin, triplets);
+                let mined = self
+                    .miner
+                    .mine(dist.clone().detach(), &l, self.margin, triplets);
                 let count = mined.count();
                 if count == 0 {
                     return None;
                 }
-                Some((self.reducer.reduce(mined_loss(&dist, &mined, self.margin)), count))
+                Some((
+                    self.reducer.reduce(mined_loss(&dist, &mined, self.margin)),
+                    count,
+                ))
             }
         }
     }

@@ -174,6 +174,18 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The objective of this recipe.
+    pub fn objective(&self) -> crate::loss::Objective {
+        crate::loss::Objective {
+            loss: self.loss.objective_loss(),
+            distance: self.distance,
+            miner: self.miner,
+            reducer: self.reducer,
+            margin: self.margin,
+            scale: self.mnrl_scale,
+        }
+    }
+
     /// The optimiser settings of this recipe.
     pub fn optim(&self) -> OptimSettings {
         OptimSettings {

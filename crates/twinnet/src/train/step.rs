@@ -1,17 +1,13 @@
-//! The loss of one batch, for every sampler × loss × miner combination.
-//!
-//! Every input of a batch goes through the one tower in a single batched forward pass.
+//! One image batch: its inputs (built and augmented on the loader thread) and its loss through
+//! the one tower and the one [`Objective`](crate::loss::Objective).
 
 use super::data::Split;
 use super::net::SiameseNet;
 use super::{SamplerKind, TrainConfig};
 use crate::batch::InputSpec;
-use crate::loss::{
-    bce_with_logits, contrastive_target, mined_loss, mnrl_loss, ContrastiveLoss, LossKind,
-    TripletLoss,
-};
-use crate::sampling::{rng_for, Mined};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use crate::loss::{LossKind, Structure};
+use crate::sampling::rng_for;
+use burn::tensor::{Device, Tensor};
 
 /// One batch of training work.
 pub(crate) enum Batch {
@@ -69,7 +65,8 @@ pub(crate) fn batch_inputs(
 }
 
 /// The loss of a batch and how many tuples it was computed over; `None` when a miner found
-/// nothing to learn from.
+/// nothing to learn from. Every input of the batch goes through the one tower in a single
+/// batched forward pass; the objective sees the embeddings and the batch's structure.
 pub(crate) fn batch_loss(
     net: &SiameseNet,
     batch: &Batch,
@@ -79,91 +76,49 @@ pub(crate) fn batch_loss(
     cfg: &TrainConfig,
     device: &Device,
 ) -> Option<(Tensor<1>, usize)> {
-    let mut slots = inputs.0.into_iter().map(|buf| input.tensor(buf, device));
-    let mut images = || slots.next().expect("one input buffer per tuple position");
+    let objective = cfg.objective();
+    let head = net.head.as_ref();
     match batch {
         Batch::Tuples(tuples) => {
-            let n = tuples.len();
+            let all: Vec<Tensor<4>> = inputs
+                .0
+                .into_iter()
+                .map(|buf| input.tensor(buf, device))
+                .collect();
+            let e = net.tower.forward(Tensor::cat(all, 0));
             if cfg.loss == LossKind::Triplet {
-                let (xa, xp, xn) = (images(), images(), images());
-                let (ea, ep, en) = net.tower.embed_triplet(xa, xp, xn);
-                let d_ap = cfg.distance.pairwise(ea.clone(), ep);
-                let d_an = cfg.distance.pairwise(ea, en);
-                return Some((TripletLoss { margin: cfg.margin }.forward(d_ap, d_an), n));
+                return objective.forward(e, Structure::Triplets, head);
             }
-            let (xa, xb) = (images(), images());
-            let (ea, eb) = net.tower.embed_pair(xa, xb);
-            if let (LossKind::Koch, Some(head)) = (cfg.loss, &net.head) {
-                let same: Vec<f32> = tuples
-                    .iter()
-                    .map(|(_, s)| if *s { 1.0 } else { 0.0 })
-                    .collect();
-                let same = Tensor::from_data(TensorData::new(same, [n]), device);
-                return Some((bce_with_logits(head.logits(ea, eb), same), n));
-            }
-            let target: Vec<f32> = tuples.iter().map(|(_, s)| contrastive_target(*s)).collect();
-            let target = Tensor::from_data(TensorData::new(target, [n]), device);
-            Some((
-                ContrastiveLoss { margin: cfg.margin }
-                    .forward(cfg.distance.pairwise(ea, eb), target),
-                n,
-            ))
+            let same: Vec<bool> = tuples.iter().map(|(_, s)| *s).collect();
+            let gold: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
+            objective.forward(
+                e,
+                Structure::Pairs {
+                    same: &same,
+                    gold: &gold,
+                },
+                head,
+            )
         }
         Batch::Pk(items) => {
-            let emb = net.tower.forward(images());
-            let labels: Vec<i64> = items.iter().map(|&i| split.label(i) as i64).collect();
-            let b = items.len();
-            let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [b]), device);
-            match cfg.loss {
-                LossKind::Mnrl => {
-                    // The first two items of each class: anchor and positive; the other
-                    // classes' positives are the anchor's negatives.
-                    let k = if cfg.sampler == SamplerKind::Views {
-                        2
-                    } else {
-                        cfg.per_class
-                    };
-                    let idx = |off: usize| {
-                        let v: Vec<i64> = (0..b / k).map(|c| (c * k + off) as i64).collect();
-                        let n = v.len();
-                        Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device)
-                    };
-                    let (a, p) = (emb.clone().select(0, idx(0)), emb.select(0, idx(1)));
-                    Some((mnrl_loss(a, p, cfg.mnrl_scale), b / k))
-                }
-                LossKind::Koch => {
-                    let head = net.head.as_ref()?;
-                    let dist = cfg.distance.matrix(emb.clone()).detach();
-                    let Mined::Pairs { a, b: bb, same } =
-                        cfg.miner.mine(dist, &labels, cfg.margin, false)
-                    else {
-                        return None;
-                    };
-                    let count = a.dims()[0];
-                    if count == 0 {
-                        return None;
-                    }
-                    let logits = head.logits(emb.clone().select(0, a), emb.select(0, bb));
-                    Some((bce_with_logits(logits, same), count))
-                }
-                LossKind::Contrastive | LossKind::Triplet => {
-                    let dist = cfg.distance.matrix(emb);
-                    let mined = cfg.miner.mine(
-                        dist.clone().detach(),
-                        &labels,
-                        cfg.margin,
-                        cfg.loss.wants_triplets(),
-                    );
-                    let count = mined.count();
-                    if count == 0 {
-                        return None;
-                    }
-                    Some((
-                        cfg.reducer.reduce(mined_loss(&dist, &mined, cfg.margin)),
-                        count,
-                    ))
-                }
+            let buf = inputs
+                .0
+                .into_iter()
+                .next()
+                .expect("one input buffer for a P×K batch");
+            let e = net.tower.forward(input.tensor(buf, device));
+            if cfg.loss == LossKind::Mnrl {
+                // The first two items of each class: anchor and positive; the other classes'
+                // positives are the anchor's negatives.
+                let size = if cfg.sampler == SamplerKind::Views {
+                    2
+                } else {
+                    cfg.per_class
+                };
+                return objective.forward(e, Structure::Groups { size }, head);
             }
+            let labels: Vec<i64> = items.iter().map(|&i| split.label(i) as i64).collect();
+            objective.forward(e, Structure::Labels(&labels), head)
         }
     }
 }

@@ -10,11 +10,12 @@ use super::text_batches::{epoch_batches, step_loss, StepBatch, TextTrainData};
 use super::OptimizerKind;
 use crate::backend;
 use crate::data::TextPairs;
+use crate::distance::Distance;
 use crate::eval::{
     calibrate_threshold, evaluate_text_pairs, tower_pair_distances, TextPairMetrics,
 };
 use crate::fsutil::write_atomic;
-use crate::loss::Reducer;
+use crate::loss::{Objective, ObjectiveLoss, Reducer};
 use crate::sampling::Miner;
 use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
 use anyhow::{bail, Context, Result};
@@ -127,6 +128,27 @@ pub struct TextTrainConfig {
     /// Stop once this many epochs in a row brought no better validation AUC.
     #[serde(default)]
     pub patience: Option<usize>,
+}
+
+impl TextTrainConfig {
+    /// The objective of this recipe: every text loss compares cosine distances.
+    pub fn objective(&self) -> Objective {
+        Objective {
+            loss: match self.loss {
+                TextLoss::Contrastive => ObjectiveLoss::Contrastive,
+                TextLoss::OnlineContrastive => ObjectiveLoss::OnlineContrastive,
+                TextLoss::Mnrl => ObjectiveLoss::Mnrl,
+                TextLoss::Cosent => ObjectiveLoss::Cosent,
+                TextLoss::Mse => ObjectiveLoss::Mse,
+                TextLoss::Triplet => ObjectiveLoss::Triplet,
+            },
+            distance: Distance::Cosine,
+            miner: self.miner,
+            reducer: self.reducer,
+            margin: self.margin,
+            scale: self.scale,
+        }
+    }
 }
 
 impl Default for TextTrainConfig {

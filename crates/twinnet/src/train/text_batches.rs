@@ -3,14 +3,10 @@
 
 use super::text::{TextLoss, TextTrainConfig};
 use crate::data::TextPairs;
-use crate::distance::Distance;
-use crate::loss::{
-    contrastive_loss, contrastive_targets, cosent_loss, cosine_mse_loss, mined_loss,
-    mnrl_candidates_loss, online_contrastive_loss, triplet_loss,
-};
+use crate::loss::Structure;
 use crate::sampling::{rng_for, stream, ClassIndex, PkSampler};
 use anyhow::{bail, Result};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 use rand::seq::SliceRandom;
 
 /// Training data for a text tower.
@@ -180,7 +176,8 @@ pub fn epoch_batches(
     Ok(batches)
 }
 
-/// The loss of one step, `e` the embeddings of `batch.texts` in order.
+/// The loss of one step, `e` the embeddings of `batch.texts` in order, through the one
+/// [`Objective`](crate::loss::Objective) on the cosine distance.
 ///
 /// `None` when a miner found nothing in a P×K batch: the batch is skipped, as for images.
 pub fn step_loss(
@@ -188,68 +185,11 @@ pub fn step_loss(
     e: Tensor<2>,
     batch: &StepBatch,
 ) -> Option<(Tensor<1>, usize)> {
-    let device = e.device();
-    let [rows, dim] = e.dims();
-    let cos = Distance::Cosine;
-    let loss = match &batch.targets {
-        StepTargets::Pairs { same, gold } => {
-            let n = same.len();
-            let ea = e.clone().slice([0..n, 0..dim]);
-            let eb = e.slice([n..2 * n, 0..dim]);
-            match cfg.loss {
-                TextLoss::Mnrl => mnrl_candidates_loss(ea, eb, cfg.scale),
-                TextLoss::OnlineContrastive => {
-                    online_contrastive_loss(cos.pairwise(ea, eb), same, cfg.margin)
-                }
-                TextLoss::Cosent => {
-                    cosent_loss(cos.pairwise(ea, eb).neg().add_scalar(1.0), gold, cfg.scale)
-                }
-                TextLoss::Mse => {
-                    let g = Tensor::from_data(TensorData::new(gold.clone(), [n]), &device);
-                    cosine_mse_loss(cos.pairwise(ea, eb).neg().add_scalar(1.0), g)
-                }
-                TextLoss::Contrastive | TextLoss::Triplet => {
-                    let s: Vec<f32> = same.iter().map(|&s| f32::from(u8::from(s))).collect();
-                    let target =
-                        contrastive_targets(Tensor::from_data(TensorData::new(s, [n]), &device));
-                    contrastive_loss(cos.pairwise(ea, eb), target, cfg.margin).mean()
-                }
-            }
-        }
-        StepTargets::Triplets => {
-            let n = rows / 3;
-            let a = e.clone().slice([0..n, 0..dim]);
-            let p = e.clone().slice([n..2 * n, 0..dim]);
-            let neg = e.slice([2 * n..3 * n, 0..dim]);
-            if cfg.loss == TextLoss::Mnrl {
-                // The triplets' negatives join the in-batch candidates as hard negatives.
-                mnrl_candidates_loss(a, Tensor::cat(vec![p, neg], 0), cfg.scale)
-            } else {
-                triplet_loss(cos.pairwise(a.clone(), p), cos.pairwise(a, neg), cfg.margin).mean()
-            }
-        }
-        StepTargets::Labeled(labels) => {
-            let dist = cos.matrix(e);
-            let l = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [rows]), &device);
-            let mined = cfg.miner.mine(
-                dist.clone().detach(),
-                &l,
-                cfg.margin,
-                cfg.loss == TextLoss::Triplet,
-            );
-            let count = mined.count();
-            if count == 0 {
-                return None;
-            }
-            return Some((
-                cfg.reducer.reduce(mined_loss(&dist, &mined, cfg.margin)),
-                count,
-            ));
-        }
+    let objective = cfg.objective();
+    let structure = match &batch.targets {
+        StepTargets::Pairs { same, gold } => Structure::Pairs { same, gold },
+        StepTargets::Triplets => Structure::Triplets,
+        StepTargets::Labeled(labels) => Structure::Labels(labels),
     };
-    let tuples = match &batch.targets {
-        StepTargets::Pairs { same, .. } => same.len(),
-        _ => rows / 3,
-    };
-    Some((loss, tuples))
+    objective.forward(e, structure, None)
 }
