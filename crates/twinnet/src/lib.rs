@@ -12,7 +12,6 @@
 
 pub mod backend;
 pub mod batch;
-pub mod bench;
 pub mod data;
 pub mod distance;
 pub mod embedder;

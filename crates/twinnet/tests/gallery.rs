@@ -192,14 +192,3 @@ fn the_approximate_index_agrees_with_the_scan_and_follows_changes() {
     g3.remove(new_id).unwrap();
     assert!(index_files().is_empty());
 }
-
-#[test]
-fn the_gallery_bench_measures_both_paths() {
-    let b = twinnet::gallery::bench::bench_gallery(3000, 100, 5).unwrap();
-    assert_eq!((b.entries, b.dim, b.queries), (3000, 64, 100));
-    assert!(b.exact_p50_ms > 0.0 && b.exact_p99_ms >= b.exact_p50_ms);
-    assert!(b.index_p50_ms > 0.0 && b.index_p99_ms >= b.index_p50_ms);
-    // On 3,000 entries the graph should find the true nearest entry nearly always.
-    assert!(b.recall_at_1 >= 0.95 && b.recall_at_1 <= 1.0, "{b:?}");
-    assert!(b.recall_at_10 >= 0.9 && b.recall_at_10 <= 1.0, "{b:?}");
-}

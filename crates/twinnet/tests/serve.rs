@@ -554,39 +554,6 @@ async fn shutdown_finishes_the_request_in_flight() {
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
-#[test]
-fn the_load_generator_drives_both_endpoints_without_errors() {
-    let f = fixture();
-    let model = Embedder::load(&f.model).unwrap();
-    let inputs: Vec<Input> = f
-        .digits
-        .iter()
-        .flatten()
-        .map(|b| Input::ImageBytes {
-            bytes: b.clone(),
-            name: "digit".into(),
-        })
-        .collect();
-    let r = twinnet::serve::load::run_load(
-        model,
-        inputs,
-        &twinnet::serve::load::LoadOptions {
-            clients: 4,
-            duration: std::time::Duration::from_secs(5),
-            max_requests: 200,
-            enrol: 10,
-        },
-    )
-    .unwrap();
-    assert_eq!(r.gallery_entries, 10);
-    let names: Vec<&str> = r.endpoints.iter().map(|e| e.endpoint.as_str()).collect();
-    assert_eq!(names, vec!["/v1/verify", "/v1/identify"]);
-    for e in &r.endpoints {
-        assert_eq!((e.requests, e.errors), (200, 0), "{e:?}");
-        assert!(e.p50_ms > 0.0 && e.p99_ms >= e.p50_ms && e.max_ms >= e.p99_ms);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_model_is_served_too() {
     let Some(dir) = common::minilm_dir() else {

@@ -3,9 +3,9 @@
 use crate::output::{print_json, Table};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
-use twinnet::bench::{run_bench, BenchOptions};
 use twinnet::embedder::{Embedder, Input, InputKind};
-use twinnet::serve::load::{run_load, LoadOptions};
+use twinnet_bench::load::{run_load, LoadOptions};
+use twinnet_bench::{run_bench, BenchOptions};
 
 /// Flags of `twinnet bench`.
 #[derive(clap::Args, Debug)]
@@ -149,13 +149,13 @@ fn text_bench(model: &Path, sentences: Option<&Path>, rounds: usize, json: bool)
     };
     let model = twinnet::text::TextModel::load(model)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let r = twinnet::text::bench_text_encoding(&model, &refs, rounds)?;
+    let r = twinnet_bench::text::bench_text_encoding(&model, &refs, rounds)?;
     #[derive(serde::Serialize)]
     struct Out {
         backend: &'static str,
         threads: usize,
         #[serde(flatten)]
-        bench: twinnet::text::TextBench,
+        bench: twinnet_bench::text::TextBench,
     }
     let out = Out {
         backend: twinnet::backend::backend_name(),

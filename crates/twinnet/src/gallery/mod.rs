@@ -9,7 +9,6 @@ pub mod ann;
 #[cfg(not(feature = "ann"))]
 #[path = "no_ann.rs"]
 pub mod ann;
-pub mod bench;
 mod dir;
 #[cfg(feature = "gallery-pg")]
 pub mod pg;

@@ -9,7 +9,6 @@ pub mod api;
 pub mod batcher;
 pub mod error;
 pub mod input;
-pub mod load;
 pub mod metrics;
 
 use crate::embedder::Embedder;

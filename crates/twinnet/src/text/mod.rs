@@ -1,7 +1,6 @@
 //! Text towers: a pretrained BERT (sentence-transformers models, e.g. all-MiniLM-L6-v2) that
 //! gives the reference numbers, with its tokenizer, pooling and model directory.
 
-mod bench;
 mod bert;
 mod encoder;
 mod model;
@@ -9,7 +8,6 @@ mod pooling;
 mod tokenize;
 mod weights;
 
-pub use bench::{bench_text_encoding, TextBench};
 pub use bert::{Bert, BertConfig};
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use model::{

@@ -2,10 +2,7 @@
 //! requests back to back for a fixed time (or up to a request budget), then requests/s,
 //! latency percentiles, errors and the server's memory over the run.
 
-use super::{app, ServeOptions};
-use crate::bench::{percentile, rss_mib};
-use crate::embedder::{Embedder, Input};
-use crate::gallery::DEFAULT_INDEX_ABOVE;
+use crate::{percentile, rss_mib};
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -13,6 +10,9 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use twinnet::embedder::{Embedder, Input};
+use twinnet::gallery::DEFAULT_INDEX_ABOVE;
+use twinnet::serve::{app, ServeOptions};
 
 /// How hard and how long to push.
 #[derive(Debug, Clone)]
@@ -110,7 +110,7 @@ pub fn run_load(model: Embedder, inputs: Vec<Input>, opts: &LoadOptions) -> Resu
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(super::serve(listener, router, async {
+        let server = tokio::spawn(twinnet::serve::serve(listener, router, async {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder()

@@ -1,9 +1,9 @@
 //! Sentence-encoding throughput of a text model, the figure compared with sentence-transformers'
 //! `encode(batch_size=32)` on the same sentences and threads.
 
-use super::TextModel;
 use serde::Serialize;
 use std::time::Instant;
+use twinnet::text::TextModel;
 
 /// Encoding speed of one model on one sentence set.
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +38,7 @@ pub fn bench_text_encoding(
     sorted.sort_by(f64::total_cmp);
     Ok(TextBench {
         sentences: sentences.len(),
-        batch: super::TEXT_BATCH,
+        batch: twinnet::text::TEXT_BATCH,
         rounds: per_round.len(),
         sentences_per_s: sorted[sorted.len() / 2],
         per_round,

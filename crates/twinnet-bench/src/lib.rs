@@ -3,13 +3,10 @@
 //!
 //! Random data of the right shape: speed does not depend on the pixels.
 
-use crate::backend;
-use crate::distance::Distance;
-use crate::eval::{one_shot, ShotRule};
-use crate::loss::{mined_loss, ContrastiveLoss, Reducer};
-use crate::sampling::Miner;
-use crate::score::Scorer;
-use crate::tower::{CnnConfig, TowerConfig};
+pub mod gallery;
+pub mod load;
+pub mod text;
+
 use anyhow::Result;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
@@ -17,6 +14,13 @@ use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+use twinnet::backend;
+use twinnet::distance::Distance;
+use twinnet::eval::{one_shot, ShotRule};
+use twinnet::loss::{mined_loss, ContrastiveLoss, Reducer};
+use twinnet::sampling::Miner;
+use twinnet::score::Scorer;
+use twinnet::tower::{CnnConfig, TowerConfig};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -92,7 +96,7 @@ pub struct BenchReport {
     /// One-shot cost.
     pub oneshot: Option<OneShotBench>,
     /// Gallery search cost.
-    pub gallery: Option<crate::gallery::bench::GalleryBench>,
+    pub gallery: Option<crate::gallery::GalleryBench>,
 }
 
 /// The `p` quantile (0–1) of ascending-sorted values, nearest rank; 0 for none.
@@ -189,7 +193,7 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
         None
     };
     let gallery = if opts.gallery_entries > 0 {
-        Some(crate::gallery::bench::bench_gallery(
+        Some(crate::gallery::bench_gallery(
             opts.gallery_entries,
             1000,
             3,

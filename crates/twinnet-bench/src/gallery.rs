@@ -4,13 +4,13 @@
 //! The data imitate a face gallery: many identities with a few enrolments each (clustered
 //! 64-d points), queried with new noisy samples of enrolled identities.
 
-use super::{exact_search, DirGallery, GalleryStore};
-use crate::bench::percentile;
-use crate::distance::Distance;
+use crate::percentile;
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+use twinnet::distance::Distance;
+use twinnet::gallery::{exact_search, DirGallery, GalleryStore};
 
 /// Search figures for one gallery size.
 #[derive(Debug, Clone, Serialize, Deserialize)]
