@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trains the same small recipes (10 image, 8 text) with two twinnet binaries and compares the
-# weights they write: a refactor that must not change a number shows SAME on every line.
+# embeddings and training figures (images) or weights (text) they give: a refactor that must not
+# change a number shows SAME on every line.
 # Usage: scripts/training-parity.sh OLD_BINARY NEW_BINARY   (run from the repository root;
 # the text lines need data/minilm for the tokenizer).
 set -u
@@ -13,7 +14,11 @@ while IFS= read -r extra; do
     exe=${!bin}
     $exe train $base --out $W/img$i-$bin $extra > $W/img$i-$bin.json 2> $W/img$i-$bin.err || echo "FAIL $bin: $extra $(cat $W/img$i-$bin.err)"
   done
-  ha=$(cat $W/img$i-A/*.safetensors 2>/dev/null | sha256sum | cut -c1-16); hb=$(cat $W/img$i-B/*.safetensors 2>/dev/null | sha256sum | cut -c1-16)
+  # What each binary's model computes (the model file's layout may differ between versions):
+  # the embeddings of two digits and the training metrics, exactly.
+  digits="crates/twinnet/tests/data/model-v1/digit0.pgm crates/twinnet/tests/data/model-v1/digit1.pgm"
+  ha=$( (${A} embed --model $W/img$i-A $digits --json; grep -o '"train_loss":[^,]*,"val_auc":[^,]*' $W/img$i-A/metrics.jsonl) | sha256sum | cut -c1-16)
+  hb=$( (${B} embed --model $W/img$i-B $digits --json; grep -o '"train_loss":[^,]*,"val_auc":[^,]*' $W/img$i-B/metrics.jsonl) | sha256sum | cut -c1-16)
   echo "$([ "$ha" = "$hb" ] && echo SAME || echo DIFF) $ha $hb image: $extra"
 done <<'LIST'
 --loss contrastive

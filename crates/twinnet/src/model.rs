@@ -14,7 +14,7 @@ use crate::loss::{KochHead, LossKind};
 use crate::score::Scorer;
 use crate::tower::{FeatureLayer, Tower, TowerConfig};
 use anyhow::{bail, Context, Result};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,7 +25,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the weights inside a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 const FORMAT: &str = "twinnet-model";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2 stores fully connected weights in PyTorch's `[out, in]` layout (version 1 kept
+/// burn's `[in, out]`); both load.
+const FORMAT_VERSION: u32 = 2;
+/// The first version whose weights are in PyTorch's layout.
+const PYTORCH_LAYOUT_VERSION: u32 = 2;
 
 /// What a model was trained on and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,13 +143,21 @@ impl Manifest {
 /// File name of a Koch head's weights inside a model directory.
 pub const HEAD_FILE: &str = "head.safetensors";
 
-/// Serialises a module's parameters to safetensors bytes.
+/// Serialises a module's parameters to safetensors bytes in PyTorch's layout (fully connected
+/// weights `[out, in]`, as `torch.nn.Linear` holds them), so the file tagged `pt` loads there.
 pub fn tower_to_safetensors<M: ModuleSnapshot>(tower: &M) -> Result<Vec<u8>> {
+    to_safetensors(tower, true)
+}
+
+fn to_safetensors<M: ModuleSnapshot>(tower: &M, pytorch_layout: bool) -> Result<Vec<u8>> {
     // One metadata key only: the header is serialised from a hash map, and a single entry keeps
     // the file byte-for-byte reproducible (and its hash stable) across saves.
     let mut store = SafetensorsStore::from_bytes(None)
         .clear_metadata()
         .metadata("format", "pt");
+    if pytorch_layout {
+        store = store.with_to_adapter(BurnToPyTorchAdapter);
+    }
     tower
         .save_into(&mut store)
         .map_err(|e| anyhow::anyhow!("cannot serialise weights: {e}"))?;
@@ -191,6 +203,8 @@ pub fn save_model_with_head(
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create model directory {}", dir.display()))?;
     let bytes = tower_to_safetensors(tower)?;
+    // The weights are written in this version's layout, whatever the manifest came from.
+    manifest.format_version = FORMAT_VERSION;
     manifest.weights = weights_info(WEIGHTS_FILE, &bytes)?;
     manifest.head = None;
     if let Some(head) = head {
@@ -256,7 +270,8 @@ impl TwinModel {
         let scorer = match &manifest.head {
             None => Scorer::Distance(manifest.distance),
             Some(info) => {
-                load_head(dir, info, manifest.tower.embedding_dim(), &device)?.to_scorer()
+                let layout = manifest.format_version >= PYTORCH_LAYOUT_VERSION;
+                load_head(dir, info, manifest.tower.embedding_dim(), &device, layout)?.to_scorer()
             }
         };
         Ok(Self {
@@ -378,7 +393,23 @@ impl TwinModel {
     }
 }
 
-fn load_head(dir: &Path, info: &WeightsInfo, dim: usize, device: &Device) -> Result<KochHead> {
+/// A store reading safetensors bytes in PyTorch's layout (version 2) or burn's (version 1).
+fn reader(bytes: Vec<u8>, pytorch_layout: bool) -> SafetensorsStore {
+    let store = SafetensorsStore::from_bytes(Some(bytes));
+    if pytorch_layout {
+        store.with_from_adapter(PyTorchToBurnAdapter)
+    } else {
+        store
+    }
+}
+
+fn load_head(
+    dir: &Path,
+    info: &WeightsInfo,
+    dim: usize,
+    device: &Device,
+    pytorch_layout: bool,
+) -> Result<KochHead> {
     let path = dir.join(&info.file);
     let bytes = std::fs::read(&path)
         .with_context(|| format!("cannot read head weights {}", path.display()))?;
@@ -389,7 +420,7 @@ fn load_head(dir: &Path, info: &WeightsInfo, dim: usize, device: &Device) -> Res
         );
     }
     let mut head = KochHead::new(dim, device);
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let mut store = reader(bytes, pytorch_layout);
     let result = head
         .load_from(&mut store)
         .map_err(|e| anyhow::anyhow!("{}: cannot load head: {e}", path.display()))?;
@@ -414,7 +445,8 @@ pub fn load_tower(
         .tower
         .init(device)
         .with_context(|| "the manifest's tower configuration is invalid")?;
-    let expected = safetensors_shapes(&tower_to_safetensors(&tower)?)?;
+    let pytorch_layout = manifest.format_version >= PYTORCH_LAYOUT_VERSION;
+    let expected = safetensors_shapes(&to_safetensors(&tower, pytorch_layout)?)?;
     if actual != expected {
         let missing: Vec<_> = expected
             .keys()
@@ -444,7 +476,7 @@ pub fn load_tower(
             path.display()
         );
     }
-    let mut store = SafetensorsStore::from_bytes(Some(bytes.to_vec()));
+    let mut store = reader(bytes.to_vec(), pytorch_layout);
     let result = tower
         .load_from(&mut store)
         .map_err(|e| anyhow::anyhow!("{}: cannot load weights: {e}", path.display()))?;
