@@ -26,8 +26,9 @@ pub mod sampling;
 pub mod score;
 #[cfg(feature = "serve")]
 pub mod serve;
+/// The text towers, under [`tower`]; kept at the crate root for the paths callers use.
 #[cfg(feature = "text")]
-pub mod text;
+pub use tower::text;
 pub mod tower;
 pub mod train;
 

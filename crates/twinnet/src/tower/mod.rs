@@ -1,13 +1,21 @@
-//! Towers: the one shared sub-network every input of a pair or triplet passes through.
+//! Towers: the one shared sub-network every input of a pair or triplet passes through — the
+//! image towers here, the text towers in [`text`] (with the `text` feature), all behind one
+//! [`Encoder`] trait.
 //!
 //! A Siamese network is a single tower applied to each input, so there is exactly one set of
 //! weights; [`Tower::embed_pair`] runs both sides of a batch through one batched forward pass.
 
 mod cnn;
+mod encoder;
 mod features;
 mod mlp;
+#[cfg(feature = "text")]
+pub mod text;
 
 pub use cnn::{CnnConfig, CnnTower};
+#[cfg(feature = "text")]
+pub use encoder::TokenBatch;
+pub use encoder::{encode_sides, Encoder};
 pub use features::FeatureLayer;
 pub use mlp::{MlpConfig, MlpTower};
 
@@ -83,12 +91,10 @@ impl Tower {
     ///
     /// Returns `(embeddings of a, embeddings of b)`, each `[B, dim]`.
     pub fn embed_pair(&self, a: Tensor<4>, b: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let n = a.dims()[0];
-        let both = self.forward(Tensor::cat(vec![a, b], 0));
-        let dim = both.dims()[1];
+        let mut sides = encode_sides(self, vec![a, b]).into_iter();
         (
-            both.clone().slice([0..n, 0..dim]),
-            both.slice([n..2 * n, 0..dim]),
+            sides.next().expect("two sides"),
+            sides.next().expect("two sides"),
         )
     }
 
@@ -99,14 +105,9 @@ impl Tower {
         p: Tensor<4>,
         n: Tensor<4>,
     ) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
-        let b = a.dims()[0];
-        let all = self.forward(Tensor::cat(vec![a, p, n], 0));
-        let dim = all.dims()[1];
-        (
-            all.clone().slice([0..b, 0..dim]),
-            all.clone().slice([b..2 * b, 0..dim]),
-            all.slice([2 * b..3 * b, 0..dim]),
-        )
+        let mut s = encode_sides(self, vec![a, p, n]).into_iter();
+        let mut next = || s.next().expect("three sides");
+        (next(), next(), next())
     }
 }
 

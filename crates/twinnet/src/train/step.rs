@@ -7,6 +7,7 @@ use super::{SamplerKind, TrainConfig};
 use crate::batch::InputSpec;
 use crate::loss::{LossKind, Structure};
 use crate::sampling::rng_for;
+use crate::tower::Encoder;
 use burn::tensor::{Device, Tensor};
 
 /// One batch of training work.
@@ -85,7 +86,7 @@ pub(crate) fn batch_loss(
                 .into_iter()
                 .map(|buf| input.tensor(buf, device))
                 .collect();
-            let e = net.tower.forward(Tensor::cat(all, 0));
+            let e = net.tower.encode(Tensor::cat(all, 0));
             if cfg.loss == LossKind::Triplet {
                 return objective.forward(e, Structure::Triplets, head);
             }
@@ -106,7 +107,7 @@ pub(crate) fn batch_loss(
                 .into_iter()
                 .next()
                 .expect("one input buffer for a P×K batch");
-            let e = net.tower.forward(input.tensor(buf, device));
+            let e = net.tower.encode(input.tensor(buf, device));
             if cfg.loss == LossKind::Mnrl {
                 // The first two items of each class: anchor and positive; the other classes'
                 // positives are the anchor's negatives.

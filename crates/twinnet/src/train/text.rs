@@ -18,6 +18,7 @@ use crate::fsutil::write_atomic;
 use crate::loss::{Objective, ObjectiveLoss, Reducer};
 use crate::sampling::Miner;
 use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
+use crate::tower::{Encoder, TokenBatch};
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::tensor::Tensor;
@@ -259,8 +260,8 @@ impl Task for TextTask<'_> {
             .iter()
             .map(|&i| self.ids[i].as_slice())
             .collect();
-        let (t, m) = self.model.tokenizer.batch(&seqs, &self.model.device);
-        step_loss(self.cfg, tower.forward(t, m), batch)
+        let (ids, mask) = self.model.tokenizer.batch(&seqs, &self.model.device);
+        step_loss(self.cfg, tower.encode(TokenBatch { ids, mask }), batch)
     }
     fn validate(&self, tower: &TextTower) -> Result<TextPairMetrics> {
         validate(tower, self.model, self.val)
