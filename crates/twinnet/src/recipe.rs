@@ -91,6 +91,8 @@ pub struct Recipe {
     pub keep_best: bool,
     /// Stop after this many epochs without a better validation AUC.
     pub patience: Option<usize>,
+    /// Also validate every this many optimiser steps.
+    pub validate_every: Option<usize>,
     /// Loss.
     pub loss: LossKind,
     /// Margin of the loss.
@@ -156,6 +158,7 @@ impl Default for Recipe {
             grad_clip: t.grad_clip,
             keep_best: t.keep_best,
             patience: t.patience,
+            validate_every: t.validate_every,
             loss: t.loss,
             margin: t.margin,
             distance: t.distance,
@@ -241,6 +244,7 @@ impl Recipe {
             grad_clip: self.grad_clip,
             keep_best: self.keep_best,
             patience: self.patience,
+            validate_every: self.validate_every,
         }
     }
 

@@ -310,3 +310,33 @@ fn shift_averaged_features_are_the_mean_over_the_offset_grid() {
         .to_string();
     assert!(err.contains("at most 13"), "{err}");
 }
+
+#[test]
+fn validation_every_n_steps_is_recorded_and_ends_on_the_epoch_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, spec) = data();
+    // 1536 pairs in batches of 128: 12 steps per epoch, validated at steps 4, 8, 12, …, 24.
+    let c = TrainConfig {
+        validate_every: Some(4),
+        ..cfg(2)
+    };
+    let report = train(d, &spec, small_cnn(), &c, dir.path(), false, false).unwrap();
+    for (e, m) in report.history.iter().enumerate() {
+        let steps: Vec<usize> = m.step_validations.iter().map(|v| v.step).collect();
+        let first = 12 * e;
+        assert_eq!(steps, [first + 4, first + 8, first + 12], "epoch {}", e + 1);
+        assert!(m
+            .step_validations
+            .iter()
+            .all(|v| (0.0..=1.0).contains(&v.score)));
+        // The last step of the epoch is the epoch's own validation: the same net, the same pairs.
+        assert_eq!(m.step_validations[2].score, m.val_auc);
+    }
+    // They are kept in metrics.jsonl; a run without the setting writes no such key.
+    let log = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+    assert!(log
+        .lines()
+        .all(|l| l.contains("\"step_validations\":[{\"step\"")));
+    let plain = run(tempfile::tempdir().unwrap().path(), 1, false);
+    assert!(plain.history[0].step_validations.is_empty());
+}

@@ -106,6 +106,9 @@ pub struct Args {
     /// Stop once this many epochs in a row brought no better validation AUC.
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Also validate every N optimiser steps (printed, and kept in metrics.jsonl).
+    #[arg(long)]
+    pub validate_every: Option<usize>,
     /// Continue from the checkpoint in --out (same flags; --epochs may grow); the result
     /// equals an uninterrupted run.
     #[arg(long)]
@@ -202,6 +205,7 @@ pub fn run(args: Args) -> Result<()> {
         reducer: args.reducer,
         keep_best: args.keep_best,
         patience: args.patience,
+        validate_every: args.validate_every,
     };
     let device = twinnet::backend::training_device();
     let (model, start) = match (&args.model, &args.tokenizer) {

@@ -143,6 +143,10 @@ pub struct Args {
     /// Stop once this many epochs in a row brought no better validation AUC [default: none].
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Also validate every N optimiser steps (printed, and kept in metrics.jsonl as
+    /// step_validations) [default: only after each epoch].
+    #[arg(long)]
+    pub validate_every: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -184,7 +188,8 @@ impl Args {
             channels,
             pairs_per_epoch,
             grad_clip,
-            patience
+            patience,
+            validate_every
         );
         r.pk_replacement |= self.pk_replacement;
         r.normalize |= self.normalize;

@@ -139,6 +139,8 @@ pub struct TrainConfig {
     pub keep_best: bool,
     /// Stop once this many epochs in a row brought no better validation AUC.
     pub patience: Option<usize>,
+    /// Also validate every this many optimiser steps (reported, and kept in `metrics.jsonl`).
+    pub validate_every: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -169,6 +171,7 @@ impl Default for TrainConfig {
             grad_clip: None,
             keep_best: false,
             patience: None,
+            validate_every: None,
         }
     }
 }
@@ -233,6 +236,9 @@ impl TrainConfig {
         }
         if let Some(c) = self.grad_clip {
             positive("grad-clip", f64::from(c))?;
+        }
+        if self.validate_every == Some(0) {
+            anyhow::bail!("`validate-every` must be at least 1 step");
         }
         if self.patience == Some(0) {
             anyhow::bail!("`patience` must be at least 1 epoch");

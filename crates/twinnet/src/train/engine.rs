@@ -82,6 +82,17 @@ pub(crate) struct EpochStats {
     pub steps: usize,
     /// Seconds spent on training steps (no validation).
     pub train_seconds: f64,
+    /// Validations inside the epoch (every `validate_every` steps).
+    pub step_validations: Vec<StepValidation>,
+}
+
+/// A validation inside an epoch, taken every `validate-every` optimiser steps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepValidation {
+    /// Optimiser steps taken so far in the run.
+    pub step: usize,
+    /// The validation score (AUC).
+    pub score: f64,
 }
 
 /// What the epoch hook is told after each epoch.
@@ -111,6 +122,7 @@ pub(crate) fn run_epochs<T: Task>(
     settings: &OptimSettings,
     epochs: usize,
     patience: Option<usize>,
+    validate_every: Option<usize>,
     mut state: LoopState,
     observer: &mut dyn Observer,
     mut on_epoch: impl FnMut(EpochDone<'_, T>) -> Result<EpochEnd>,
@@ -128,6 +140,7 @@ pub(crate) fn run_epochs<T: Task>(
             epochs,
             total_steps,
             &mut state.step,
+            validate_every,
             observer,
         )?;
         net = next;
@@ -181,6 +194,7 @@ fn train_epoch<T: Task>(
     epochs: usize,
     total_steps: usize,
     step: &mut usize,
+    validate_every: Option<usize>,
     observer: &mut dyn Observer,
 ) -> Result<(T::Net, EpochStats)> {
     let batches = task.batches(epoch)?;
@@ -230,6 +244,12 @@ fn train_epoch<T: Task>(
                 units_per_s: stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 learning_rate: lr,
             });
+            if validate_every.is_some_and(|n| step.is_multiple_of(n)) {
+                let score = task.score(&task.validate(&net.valid())?);
+                let v = StepValidation { step: *step, score };
+                observer.note(&format!("step {}: validation {score:.4}", v.step));
+                stats.step_validations.push(v);
+            }
         }
         Ok(net)
     })?;

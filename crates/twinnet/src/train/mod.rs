@@ -19,7 +19,7 @@ mod trainer;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
-pub use engine::{Best, LoopState};
+pub use engine::{Best, LoopState, StepValidation};
 pub use net::SiameseNet;
 pub use observer::{EpochEnd, Observer, ProgressBars, Recorder, Silent, StepProgress};
 pub use optim::{LrSchedule, OptimSettings};

@@ -3,7 +3,7 @@
 
 use super::checkpoint::{load_best, save_checkpoint, Checkpoint};
 use super::data::Split;
-use super::engine::{run_epochs, LoopState};
+use super::engine::{run_epochs, LoopState, StepValidation};
 use super::image_task::{check_recipe, pk_sampler, validate, ImageTask};
 use super::net::SiameseNet;
 use super::observer::{EpochEnd, Observer, ProgressBars, Silent};
@@ -49,6 +49,9 @@ pub struct EpochMetrics {
     /// Batches in which the miner found nothing to learn from (skipped).
     #[serde(default)]
     pub empty_batches: usize,
+    /// Validations inside the epoch, with `validate-every` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_validations: Vec<StepValidation>,
 }
 
 /// What a finished run reports.
@@ -228,6 +231,7 @@ pub(crate) fn fit_image(
         &cfg.optim(),
         cfg.epochs,
         cfg.patience,
+        cfg.validate_every,
         progress,
         observer,
         |done| {
@@ -244,6 +248,7 @@ pub(crate) fn fit_image(
                 train_seconds: done.stats.train_seconds,
                 tuples: done.stats.tuples,
                 empty_batches: done.stats.empty_batches,
+                step_validations: done.stats.step_validations.clone(),
             };
             if done.improved || !cfg.keep_best {
                 final_validation = Some((val.clone(), *threshold));

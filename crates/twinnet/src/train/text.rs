@@ -3,7 +3,7 @@
 //! weights with a linear warm-up and decay (sentence-transformers' schedule).
 
 use super::checkpoint::{load_modules, load_state, save_checkpoint};
-use super::engine::{run_epochs, LoopState, Task};
+use super::engine::{run_epochs, LoopState, StepValidation, Task};
 use super::observer::{EpochEnd, Observer, ProgressBars, Silent};
 use super::optim::{LrSchedule, OptimSettings};
 use super::text_batches::{epoch_batches, step_loss, StepBatch, TextTrainData};
@@ -129,6 +129,9 @@ pub struct TextTrainConfig {
     /// Stop once this many epochs in a row brought no better validation AUC.
     #[serde(default)]
     pub patience: Option<usize>,
+    /// Also validate every this many optimiser steps (reported, and kept in the epoch record).
+    #[serde(default)]
+    pub validate_every: Option<usize>,
 }
 
 impl TextTrainConfig {
@@ -170,6 +173,7 @@ impl Default for TextTrainConfig {
             reducer: Reducer::Mean,
             keep_best: false,
             patience: None,
+            validate_every: None,
         }
     }
 }
@@ -187,6 +191,9 @@ pub struct TextEpoch {
     pub seconds: f64,
     /// Training texts through the tower per second (two per pair, three per triplet).
     pub texts_per_s: f64,
+    /// Validations inside the epoch, with `validate-every` (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_validations: Vec<StepValidation>,
 }
 
 /// What [`finetune_text`] did.
@@ -386,6 +393,7 @@ pub fn finetune_text_observed(
         &settings,
         cfg.epochs,
         cfg.patience,
+        cfg.validate_every,
         progress,
         observer,
         |done| {
@@ -396,6 +404,7 @@ pub fn finetune_text_observed(
                 validation: done.validation.clone(),
                 seconds: stats.train_seconds,
                 texts_per_s: stats.seen as f64 / stats.train_seconds.max(1e-9),
+                step_validations: stats.step_validations.clone(),
             };
             if done.improved || !cfg.keep_best {
                 let mut manifest = model.manifest.clone();
