@@ -40,7 +40,9 @@ fn keys_as_flags(s: &str) -> String {
             out.push_str("--");
             out.push_str(word);
         } else {
-            out.push_str(&rest[..start + end + 2][start..]);
+            out.push('`');
+            out.push_str(word);
+            out.push('`');
         }
         rest = &after[end + 1..];
     }

@@ -146,3 +146,63 @@ fn schedules_warm_up_then_follow_their_shape() {
     );
     assert!(cos.windows(2).skip(2).all(|w| w[1] < w[0]));
 }
+
+#[test]
+fn text_fine_tuning_settings_are_checked_with_the_same_rules() {
+    use twinnet::train::TextTrainConfig;
+    assert!(TextTrainConfig::default().check().is_ok());
+    for (cfg, key) in [
+        (
+            TextTrainConfig {
+                learning_rate: f64::NAN,
+                ..Default::default()
+            },
+            "lr",
+        ),
+        (
+            TextTrainConfig {
+                weight_decay: -1.0,
+                ..Default::default()
+            },
+            "weight-decay",
+        ),
+        (
+            TextTrainConfig {
+                margin: f32::NAN,
+                ..Default::default()
+            },
+            "margin",
+        ),
+        (
+            TextTrainConfig {
+                scale: 0.0,
+                ..Default::default()
+            },
+            "scale",
+        ),
+        (
+            TextTrainConfig {
+                warmup_fraction: 1.0,
+                ..Default::default()
+            },
+            "warmup",
+        ),
+        (
+            TextTrainConfig {
+                patience: Some(0),
+                ..Default::default()
+            },
+            "patience",
+        ),
+        (
+            TextTrainConfig {
+                validate_every: Some(0),
+                ..Default::default()
+            },
+            "validate-every",
+        ),
+    ] {
+        let err = cfg.check().unwrap_err().to_string();
+        assert!(err.contains(&format!("`{key}`")), "{key}: {err}");
+    }
+}

@@ -206,24 +206,6 @@ impl TrainConfig {
     /// Refuses settings no run can train with (zero epochs, a rate that is not a positive
     /// finite number, a negative margin …), naming the recipe key.
     pub fn check(&self) -> anyhow::Result<()> {
-        let positive = |key: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!(
-                    "`{key}` must be a positive finite number, not {v}"
-                ))
-            }
-        };
-        let non_negative = |key: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!(
-                    "`{key}` must be a finite number ≥ 0, not {v}"
-                ))
-            }
-        };
         if self.epochs == 0 || self.batch_size == 0 {
             anyhow::bail!("`epochs` and `batch-size` must be at least 1");
         }
@@ -237,12 +219,38 @@ impl TrainConfig {
         if let Some(c) = self.grad_clip {
             positive("grad-clip", f64::from(c))?;
         }
-        if self.validate_every == Some(0) {
-            anyhow::bail!("`validate-every` must be at least 1 step");
-        }
-        if self.patience == Some(0) {
-            anyhow::bail!("`patience` must be at least 1 epoch");
-        }
-        Ok(())
+        check_loop_counts(self.validate_every, self.patience)
     }
+}
+
+/// Refuses a value that is not a positive finite number, naming the recipe key.
+pub(crate) fn positive(key: &str, v: f64) -> anyhow::Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        anyhow::bail!("`{key}` must be a positive finite number, not {v}")
+    }
+}
+
+/// Refuses a value that is not a finite number ≥ 0, naming the recipe key.
+pub(crate) fn non_negative(key: &str, v: f64) -> anyhow::Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        anyhow::bail!("`{key}` must be a finite number ≥ 0, not {v}")
+    }
+}
+
+/// Refuses a validation interval or a patience of 0.
+pub(crate) fn check_loop_counts(
+    validate_every: Option<usize>,
+    patience: Option<usize>,
+) -> anyhow::Result<()> {
+    if validate_every == Some(0) {
+        anyhow::bail!("`validate-every` must be at least 1 step");
+    }
+    if patience == Some(0) {
+        anyhow::bail!("`patience` must be at least 1 epoch");
+    }
+    Ok(())
 }

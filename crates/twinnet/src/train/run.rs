@@ -260,7 +260,7 @@ pub(crate) fn fit_image(
             state.epoch = done.epoch;
             state.config.epochs = cfg.epochs;
             state.progress = done.state.clone();
-            write_metrics(out, &state.history)?;
+            write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
             let best = if cfg.keep_best {
                 best_net.as_ref()
             } else {
@@ -372,11 +372,13 @@ pub fn read_metrics(dir: &Path) -> Result<Vec<EpochMetrics>> {
         .collect()
 }
 
-fn write_metrics(out: &Path, history: &[EpochMetrics]) -> Result<()> {
+/// Writes one JSON line per record to `path`, atomically (the `metrics.jsonl` of every model
+/// kind).
+pub(crate) fn write_jsonl<T: Serialize>(path: &Path, records: &[T]) -> Result<()> {
     let mut text = String::new();
-    for m in history {
-        text.push_str(&serde_json::to_string(m)?);
+    for r in records {
+        text.push_str(&serde_json::to_string(r)?);
         text.push('\n');
     }
-    write_atomic(&out.join("metrics.jsonl"), text.as_bytes())
+    write_atomic(path, text.as_bytes())
 }

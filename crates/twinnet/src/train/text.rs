@@ -3,9 +3,11 @@
 //! weights with a linear warm-up and decay (sentence-transformers' schedule).
 
 use super::checkpoint::{load_modules, load_state, save_checkpoint};
+use super::config::{check_loop_counts, non_negative, positive};
 use super::engine::{run_epochs, LoopState, StepValidation, Task};
 use super::observer::{EpochEnd, Observer, ProgressBars, Silent};
 use super::optim::{LrSchedule, OptimSettings};
+use super::run::write_jsonl;
 use super::text_batches::{epoch_batches, step_loss, StepBatch, TextTrainData};
 use super::OptimizerKind;
 use crate::backend;
@@ -14,7 +16,6 @@ use crate::distance::Distance;
 use crate::eval::{
     calibrate_threshold, evaluate_text_pairs, tower_pair_distances, TextPairMetrics,
 };
-use crate::fsutil::write_atomic;
 use crate::loss::{Objective, ObjectiveLoss, Reducer};
 use crate::sampling::Miner;
 use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
@@ -135,6 +136,21 @@ pub struct TextTrainConfig {
 }
 
 impl TextTrainConfig {
+    /// Refuses settings no run can train with, naming the recipe key.
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 {
+            bail!("`epochs` must be at least 1");
+        }
+        positive("lr", self.learning_rate)?;
+        non_negative("weight-decay", self.weight_decay)?;
+        non_negative("margin", f64::from(self.margin))?;
+        positive("scale", f64::from(self.scale))?;
+        if !(0.0..1.0).contains(&self.warmup_fraction) {
+            bail!("`warmup` must be in [0, 1), not {}", self.warmup_fraction);
+        }
+        check_loop_counts(self.validate_every, self.patience)
+    }
+
     /// The objective of this recipe: every text loss compares cosine distances.
     pub fn objective(&self) -> Objective {
         Objective {
@@ -320,24 +336,7 @@ pub fn finetune_text_observed(
     if val_same.iter().all(|&s| s) || val_same.iter().all(|&s| !s) {
         bail!("validation pairs must include both same and different pairs");
     }
-    if cfg.epochs == 0 {
-        bail!("`epochs` must be at least 1");
-    }
-    if !(cfg.learning_rate.is_finite() && cfg.learning_rate > 0.0) {
-        bail!(
-            "`lr` must be a positive finite number, not {}",
-            cfg.learning_rate
-        );
-    }
-    if !(cfg.weight_decay.is_finite() && cfg.weight_decay >= 0.0) {
-        bail!(
-            "`weight-decay` must be a finite number ≥ 0, not {}",
-            cfg.weight_decay
-        );
-    }
-    if !(cfg.margin.is_finite() && cfg.margin >= 0.0 && cfg.scale.is_finite() && cfg.scale > 0.0) {
-        bail!("`margin` must be finite and ≥ 0, `scale` finite and > 0");
-    }
+    cfg.check()?;
     // Refuse a recipe that cannot run before spending time on anything.
     data.check(cfg)?;
     let steps_per_epoch = epoch_batches(data, cfg, 1)?.len();
@@ -424,12 +423,7 @@ pub fn finetune_text_observed(
             }
             state.history.push(record.clone());
             state.progress = done.state.clone();
-            let mut log = Vec::new();
-            for r in &state.history {
-                log.extend(serde_json::to_vec(r)?);
-                log.push(b'\n');
-            }
-            write_atomic(&out.join("metrics.jsonl"), &log)?;
+            write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
             save_checkpoint(out, done.net, done.optim, &state, None)?;
             let v = &record.validation;
             Ok(EpochEnd {
