@@ -5,7 +5,11 @@
 
 pub mod gallery;
 pub mod load;
+mod report;
+pub mod samples;
 pub mod text;
+
+pub use report::TextBenchReport;
 
 use anyhow::Result;
 use burn::module::Module;

@@ -1,4 +1,5 @@
-//! Printing results: aligned tables for people, JSON for programs.
+//! Printing results (tables for people, JSON for programs) and errors (one line, recipe keys
+//! as flags).
 
 use serde::Serialize;
 
@@ -56,63 +57,11 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A table with a header row, printed with aligned columns.
-pub struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// A table with these column names.
-    pub fn new(header: &[&str]) -> Self {
-        Self {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: Vec::new(),
-        }
+/// Prints a report: JSON for programs with `json`, else its table for people.
+pub fn emit<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(value);
     }
-
-    /// Appends a row.
-    pub fn row(&mut self, cells: Vec<String>) -> &mut Self {
-        self.rows.push(cells);
-        self
-    }
-
-    /// Renders the table.
-    pub fn render(&self) -> String {
-        let cols = self.header.len();
-        let mut width = vec![0; cols];
-        for r in std::iter::once(&self.header).chain(&self.rows) {
-            for (i, c) in r.iter().enumerate().take(cols) {
-                width[i] = width[i].max(c.chars().count());
-            }
-        }
-        let line = |r: &Vec<String>| {
-            r.iter()
-                .enumerate()
-                .map(|(i, c)| format!("{:<w$}", c, w = width[i]))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let mut out = line(&self.header);
-        out.push('\n');
-        out.push_str(
-            &width
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .join("  "),
-        );
-        for r in &self.rows {
-            out.push('\n');
-            out.push_str(&line(r));
-        }
-        out
-    }
-}
-
-/// Formats a rate or score with 4 decimals.
-pub fn f4(x: f64) -> String {
-    format!("{x:.4}")
+    println!("{value}");
+    Ok(())
 }

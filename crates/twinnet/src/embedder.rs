@@ -3,7 +3,7 @@
 
 use crate::data::{load_image_bytes, load_image_file, ImageShape};
 use crate::distance::Distance;
-use crate::gallery::{open_gallery, AnyGallery};
+use crate::gallery::{open_gallery, AnyGallery, Identification};
 use crate::model::TwinModel;
 use crate::score::Scorer;
 #[cfg(feature = "text")]
@@ -66,6 +66,30 @@ pub struct Verification {
     pub threshold: Option<f32>,
     /// `distance ≤ threshold`, once there is a threshold.
     pub same: Option<bool>,
+}
+
+impl Verification {
+    /// This verification decided with threshold `t` instead.
+    pub fn at_threshold(self, t: f32) -> Self {
+        Self {
+            threshold: Some(t),
+            same: Some(self.distance <= t),
+            ..self
+        }
+    }
+}
+
+/// A verification of two named inputs: what `twinnet verify` reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Verdict {
+    /// First input.
+    pub a: String,
+    /// Second input.
+    pub b: String,
+    /// Their distance, the threshold decided with (`null` for a text model that has none
+    /// yet) and the decision (`null` without a threshold).
+    #[serde(flatten)]
+    pub verification: Verification,
 }
 
 /// An image or a text model: the one handle the commands, the service and library users load.
@@ -187,6 +211,15 @@ impl Embedder {
 
     /// Embeds prepared inputs in one batched pass, in order.
     pub fn embed_prepared(&self, items: &[Prepared]) -> Result<Vec<Vec<f32>>> {
+        self.embed_prepared_counted(items, |_| {})
+    }
+
+    /// [`Embedder::embed_prepared`], calling `progress(n)` as each batch of `n` is done.
+    fn embed_prepared_counted(
+        &self,
+        items: &[Prepared],
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
         match self {
             Self::Image(m) => {
                 let pixels = items
@@ -196,7 +229,9 @@ impl Embedder {
                         Prepared::Text(_) => bail!("this is an image model; it cannot embed text"),
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Ok(m.embed_pixels(&pixels))
+                let e = m.embed_pixels(&pixels);
+                progress(e.len());
+                Ok(e)
             }
             #[cfg(feature = "text")]
             Self::Text(m) => {
@@ -209,18 +244,28 @@ impl Embedder {
                         }
                     })
                     .collect::<Result<Vec<_>>>()?;
-                m.embed(&texts)
+                m.embed_with_progress(&texts, progress)
             }
         }
     }
 
     /// Embeds inputs, in order.
     pub fn embed(&self, inputs: &[Input]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_progress(inputs, |_| {})
+    }
+
+    /// [`Embedder::embed`], calling `progress(n)` as each batch of `n` inputs is done (for a
+    /// progress bar over a long list of texts).
+    pub fn embed_with_progress(
+        &self,
+        inputs: &[Input],
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
         let prepared = inputs
             .iter()
             .map(|i| self.prepare(i))
             .collect::<Result<Vec<_>>>()?;
-        self.embed_prepared(&prepared)
+        self.embed_prepared_counted(&prepared, progress)
     }
 
     /// Compares two inputs: their distance, the threshold and the decision.
@@ -233,6 +278,51 @@ impl Embedder {
             threshold,
             same: threshold.map(|t| distance <= t),
         })
+    }
+
+    /// [`Embedder::verify`], naming the inputs in the result.
+    pub fn verdict(&self, a: &Input, b: &Input) -> Result<Verdict> {
+        Ok(Verdict {
+            a: a.describe(),
+            b: b.describe(),
+            verification: self.verify(a, b)?,
+        })
+    }
+
+    /// Embeds `inputs` and enrols them into `gallery` under `label` (each entry's source is
+    /// its input's name); returns their ids.
+    pub fn enroll(
+        &self,
+        gallery: &mut AnyGallery,
+        label: &str,
+        inputs: &[Input],
+    ) -> Result<Vec<u64>> {
+        if inputs.is_empty() {
+            bail!("nothing to enrol");
+        }
+        let items = inputs
+            .iter()
+            .zip(self.embed(inputs)?)
+            .map(|(input, e)| (label.to_string(), input.describe(), e))
+            .collect();
+        gallery.add(items)
+    }
+
+    /// Who `input` is among `gallery`'s entries: the `top_k` nearest, and the best match's label
+    /// if it lies within `threshold` (the model's calibrated one when `None`), else "unknown".
+    pub fn identify(
+        &self,
+        gallery: &AnyGallery,
+        input: &Input,
+        top_k: usize,
+        threshold: Option<f32>,
+    ) -> Result<Identification> {
+        let Some(threshold) = threshold.or(self.threshold()) else {
+            bail!("the model has no calibrated threshold; give `threshold`");
+        };
+        let query = self.embed(std::slice::from_ref(input))?.remove(0);
+        let matches = gallery.search(&query, top_k.max(1))?;
+        Ok(Identification::decide(matches, threshold))
     }
 
     /// Opens (or starts) the gallery `spec` names — a directory or a `postgres://` URL — for

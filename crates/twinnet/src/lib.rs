@@ -13,6 +13,9 @@
 pub mod backend;
 pub mod batch;
 pub mod data;
+/// The main job on the bundled MNIST sample (needs the `plots` feature for its pictures).
+#[cfg(feature = "plots")]
+pub mod demo;
 pub mod distance;
 pub mod embedder;
 pub mod eval;
@@ -22,6 +25,7 @@ pub mod kernels;
 pub mod loss;
 pub mod model;
 pub mod recipe;
+pub mod report;
 pub mod sampling;
 pub mod score;
 #[cfg(feature = "serve")]
@@ -33,7 +37,7 @@ pub mod tower;
 pub mod train;
 
 pub use distance::Distance;
-pub use embedder::{Embedder, Embedder as Model, Input, Verification};
+pub use embedder::{Embedder, Embedder as Model, Input, Verdict, Verification};
 pub use loss::LossKind;
 pub use recipe::{Recipe, RecipeError};
 pub use train::{Trained, Trainer};

@@ -165,12 +165,12 @@ fn miner_and_loss_combinations_are_checked() {
         .check(false)
         .unwrap_err()
         .to_string()
-        .contains("--loss triplet"));
+        .contains("`loss` triplet"));
     assert!(Miner::HardPairs
         .check(true)
         .unwrap_err()
         .to_string()
-        .contains("--loss contrastive"));
+        .contains("`loss` contrastive"));
     let err = "fancy".parse::<Miner>().unwrap_err();
     assert!(
         err.contains("batch-hard") && err.contains("semi-hard"),

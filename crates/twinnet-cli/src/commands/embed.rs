@@ -1,13 +1,13 @@
 //! `twinnet embed`.
 
-use crate::output::{print_json, Table};
+use crate::output::print_json;
 use anyhow::{bail, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::data::read_text_lines;
-use twinnet::model::TwinModel;
-use twinnet::text::{TextModel, TEXT_BATCH};
+use twinnet::embedder::{Embedder, Input, InputKind};
+use twinnet::report::{counter_bar, embedding_table};
+use twinnet::text::TEXT_BATCH;
 
 /// Flags of `twinnet embed`.
 #[derive(clap::Args, Debug)]
@@ -30,105 +30,64 @@ pub struct Args {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct EmbeddedText {
-    text: String,
-    embedding: Vec<f32>,
-}
-
+/// One embedded input, as printed with `--json` (`text` for texts, `input` for files).
 #[derive(Serialize)]
 struct Embedded {
-    input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<String>,
     embedding: Vec<f32>,
 }
 
 /// Runs `twinnet embed`.
 pub fn run(args: Args) -> Result<()> {
-    if twinnet::text::is_text_model(&args.model) {
-        return run_text(args);
+    let model = Embedder::load(&args.model)?;
+    let text = model.input_kind() == InputKind::Text;
+    let name = args.model.display();
+    let mut inputs: Vec<Input> = Vec::new();
+    if text {
+        if !args.inputs.is_empty() {
+            bail!("{name} is a text model; give texts with --text or --text-file, not files");
+        }
+        inputs.extend(args.texts.iter().cloned().map(Input::Text));
+        if let Some(file) = &args.text_file {
+            inputs.extend(read_text_lines(file)?.into_iter().map(Input::Text));
+        }
+        if inputs.is_empty() {
+            bail!("no texts given (use --text or --text-file)");
+        }
+    } else {
+        if !args.texts.is_empty() || args.text_file.is_some() {
+            bail!("{name} is an image model; --text and --text-file need a text model");
+        }
+        if args.inputs.is_empty() {
+            bail!("no input files given");
+        }
+        inputs.extend(args.inputs.iter().cloned().map(Input::ImageFile));
     }
-    if !args.texts.is_empty() || args.text_file.is_some() {
-        bail!(
-            "{} is an image model; --text and --text-file need a text model",
-            args.model.display()
-        );
-    }
-    if args.inputs.is_empty() {
-        bail!("no input files given");
-    }
-    let model = TwinModel::load(&args.model)?;
-    let embeddings = model.embed_files(&args.inputs)?;
-    let rows: Vec<Embedded> = args
-        .inputs
-        .iter()
-        .zip(embeddings)
-        .map(|(p, e)| Embedded {
-            input: p.display().to_string(),
-            embedding: e,
-        })
-        .collect();
-    if args.json {
-        return print_json(&rows);
-    }
-    let table: Vec<(String, &[f32])> = rows
-        .iter()
-        .map(|r| (r.input.clone(), r.embedding.as_slice()))
-        .collect();
-    println!("{}", embedding_table("input", &table));
-    Ok(())
-}
-
-fn run_text(args: Args) -> Result<()> {
-    if !args.inputs.is_empty() {
-        bail!(
-            "{} is a text model; give texts with --text or --text-file, not files",
-            args.model.display()
-        );
-    }
-    let mut texts = args.texts.clone();
-    if let Some(file) = &args.text_file {
-        texts.extend(read_text_lines(file)?);
-    }
-    if texts.is_empty() {
-        bail!("no texts given (use --text or --text-file)");
-    }
-    let model = TextModel::load(&args.model)?;
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let bar = ProgressBar::new(refs.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} texts {per_sec} eta {eta}")
-            .expect("static template"),
-    );
-    if refs.len() <= TEXT_BATCH {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let embeddings = model.embed_with_progress(&refs, |n| bar.inc(n as u64))?;
+    let bar = counter_bar("texts", !text || inputs.len() <= TEXT_BATCH);
+    bar.set_length(inputs.len() as u64);
+    let embeddings = model.embed_with_progress(&inputs, |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
-    let rows: Vec<EmbeddedText> = texts
-        .into_iter()
-        .zip(embeddings)
-        .map(|(text, embedding)| EmbeddedText { text, embedding })
-        .collect();
+    let names: Vec<String> = inputs.iter().map(Input::describe).collect();
     if args.json {
+        let rows: Vec<Embedded> = names
+            .into_iter()
+            .zip(embeddings)
+            .map(|(name, embedding)| Embedded {
+                text: text.then(|| name.clone()),
+                input: (!text).then_some(name),
+                embedding,
+            })
+            .collect();
         return print_json(&rows);
     }
-    let table: Vec<(String, &[f32])> = rows
+    let column = if text { "text" } else { "input" };
+    let rows = names
         .iter()
-        .map(|r| (r.text.clone(), r.embedding.as_slice()))
-        .collect();
-    println!("{}", embedding_table("text", &table));
+        .map(String::as_str)
+        .zip(embeddings.iter().map(Vec::as_slice));
+    println!("{}", embedding_table(column, rows));
     Ok(())
-}
-
-/// One row per input: its name, the dimension and the first values.
-fn embedding_table(what: &str, rows: &[(String, &[f32])]) -> String {
-    let mut t = Table::new(&[what, "dim", "embedding"]);
-    for (name, e) in rows {
-        let head: Vec<String> = e.iter().take(6).map(|v| format!("{v:.4}")).collect();
-        t.row(vec![
-            name.clone(),
-            e.len().to_string(),
-            format!("[{}, …]", head.join(", ")),
-        ]);
-    }
-    t.render()
 }

@@ -1,17 +1,14 @@
 //! `twinnet finetune`: fine-tune a pretrained text model on text pairs.
 
-use crate::output::{f4, print_json, Table};
+use crate::output::emit;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
-use twinnet::data::{
-    read_labeled_texts, read_text_pairs, read_text_triplets, seeded_subset, TextPairs,
-};
 use twinnet::loss::Reducer;
 use twinnet::sampling::Miner;
 use twinnet::text::TextModel;
 use twinnet::train::{
-    finetune_text_observed, Observer, ProgressBars, Silent, TextLoss, TextTrainConfig,
-    TextTrainData,
+    check_output_dir, finetune_text_observed, Observer, ProgressBars, Silent, TextDataSource,
+    TextFormat, TextLoss, TextTrainConfig,
 };
 
 /// Flags of `twinnet finetune`.
@@ -43,7 +40,7 @@ pub struct Args {
     pub data: PathBuf,
     /// What --data holds: pairs, triplets or labeled. Triplets and labelled texts need --val.
     #[arg(long, default_value = "pairs")]
-    pub format: DataFormat,
+    pub format: TextFormat,
     /// Labelled texts: which tuples of each P×K batch train (batch-hard, batch-all, semi-hard,
     /// hard-pairs, none).
     #[arg(long, default_value = "batch-hard")]
@@ -124,71 +121,18 @@ pub struct Args {
     pub json: bool,
 }
 
-/// What a `--data` file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DataFormat {
-    /// Text pairs with a label or score.
-    Pairs,
-    /// Anchor, positive, negative.
-    Triplets,
-    /// Label and text.
-    Labeled,
-}
-
 /// Runs `twinnet finetune`.
 pub fn run(args: Args) -> Result<()> {
-    if args.out.join(twinnet::model::MANIFEST_FILE).exists() && !args.force && !args.resume {
-        bail!(
-            "{} already holds a model; pass --resume to continue it, --force to replace it",
-            args.out.display()
-        );
-    }
-    let subset = |n: usize| seeded_subset(n, args.max_pairs, args.seed);
-    let need_val = || -> Result<TextPairs> {
-        match &args.val {
-            Some(v) => read_text_pairs(v),
-            None => {
-                let format = if args.format == DataFormat::Triplets {
-                    "triplets"
-                } else {
-                    "labeled"
-                };
-                bail!("--format {format} needs --val (labelled pairs to validate on)")
-            }
-        }
+    check_output_dir(&args.out, args.resume, args.force)?;
+    let source = TextDataSource {
+        data: args.data.clone(),
+        format: args.format,
+        val: args.val.clone(),
+        val_fraction: args.val_fraction,
+        max_pairs: args.max_pairs,
+        seed: args.seed,
     };
-    let (data, val) = match args.format {
-        DataFormat::Pairs => {
-            let all = read_text_pairs(&args.data)?;
-            let (train, val) = match &args.val {
-                Some(v) => (all, read_text_pairs(v)?),
-                None => all.split_validation(args.val_fraction, args.seed)?,
-            };
-            let train = match subset(train.pairs.len()) {
-                Some(idx) => train.subset(&idx),
-                None => train,
-            };
-            (TextTrainData::Pairs(train), val)
-        }
-        DataFormat::Triplets => {
-            let mut t = read_text_triplets(&args.data)?;
-            if let Some(idx) = subset(t.len()) {
-                t = idx.iter().map(|&i| t[i].clone()).collect();
-            }
-            (TextTrainData::Triplets(t), need_val()?)
-        }
-        DataFormat::Labeled => {
-            let (texts, labels, classes) = read_labeled_texts(&args.data)?;
-            (
-                TextTrainData::Labeled {
-                    texts,
-                    labels,
-                    classes,
-                },
-                need_val()?,
-            )
-        }
-    };
+    let (data, val) = source.read()?;
     let cfg = TextTrainConfig {
         loss: args.loss,
         epochs: args.epochs,
@@ -210,66 +154,20 @@ pub fn run(args: Args) -> Result<()> {
     let device = twinnet::backend::training_device();
     let (model, start) = match (&args.model, &args.tokenizer) {
         (Some(m), _) => (TextModel::load_on(m, device)?, m.display().to_string()),
-        (None, Some(tok)) => (
-            TextModel::scratch(
-                tok,
-                args.embedding_dim,
-                args.hidden,
-                args.max_seq_length,
-                args.seed,
-                device,
-            )?,
-            "scratch (bag of wordpieces)".to_string(),
-        ),
+        (None, Some(tok)) => {
+            let (dim, hidden, max_len) = (args.embedding_dim, args.hidden, args.max_seq_length);
+            let model = TextModel::scratch(tok, dim, hidden, max_len, args.seed, device)?;
+            (model, "scratch (bag of wordpieces)".to_string())
+        }
         (None, None) => bail!("give --model, or --scratch with --tokenizer"),
     };
     let mut bars = ProgressBars::new("texts");
     let observer: &mut dyn Observer = if args.quiet { &mut Silent } else { &mut bars };
-    let report = finetune_text_observed(
-        model,
-        &start,
-        &data,
-        &val,
-        &cfg,
-        &args.out,
-        args.resume,
-        observer,
-    )?;
-    if args.json {
-        return print_json(&report);
+    let (out, resume) = (&args.out, args.resume);
+    let report = finetune_text_observed(model, &start, &data, &val, &cfg, out, resume, observer)?;
+    emit(&report, args.json)?;
+    if !args.json {
+        println!("model written to {}", report.out);
     }
-    let mut t = Table::new(&[
-        "epoch",
-        "train loss",
-        "val AUC",
-        "val AP",
-        "val acc",
-        "threshold",
-        "texts/s",
-    ]);
-    let s = &report.start;
-    t.row(vec![
-        "start".into(),
-        "-".into(),
-        f4(s.auc),
-        f4(s.average_precision),
-        s.accuracy.map_or("-".into(), f4),
-        s.threshold.map_or("-".into(), |x| format!("{x:.4}")),
-        "-".into(),
-    ]);
-    for e in &report.history {
-        let v = &e.validation;
-        t.row(vec![
-            e.epoch.to_string(),
-            f4(e.train_loss),
-            f4(v.auc),
-            f4(v.average_precision),
-            v.accuracy.map_or("-".into(), f4),
-            v.threshold.map_or("-".into(), |x| format!("{x:.4}")),
-            format!("{:.1}", e.texts_per_s),
-        ]);
-    }
-    println!("{}", t.render());
-    println!("model written to {}", report.out);
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! `twinnet gallery enroll|list|remove` and `twinnet identify`: galleries of enrolled embeddings.
 
-use crate::output::{print_json, Table};
+use crate::output::{emit, print_json};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use twinnet::embedder::{Embedder, Input};
-use twinnet::gallery::{is_postgres_url, read_gallery, Entry, Identification, DEFAULT_INDEX_ABOVE};
+use twinnet::gallery::{read_gallery, require_existing, DEFAULT_INDEX_ABOVE};
+use twinnet::report::entry_table;
 
 /// Flags of `twinnet gallery`.
 #[derive(clap::Args, Debug)]
@@ -81,14 +82,12 @@ pub struct IdentifyArgs {
     pub json: bool,
 }
 
-/// The inputs of a command: image files or `--text` values, never both.
-fn to_inputs(files: &[PathBuf], texts: &[String]) -> Vec<Input> {
-    files
-        .iter()
-        .cloned()
-        .map(Input::ImageFile)
-        .chain(texts.iter().cloned().map(Input::Text))
-        .collect()
+/// What an enrolment added, as printed with `--json`.
+#[derive(Serialize)]
+struct Enrolled {
+    label: String,
+    ids: Vec<u64>,
+    entries: usize,
 }
 
 /// Runs `twinnet gallery`.
@@ -107,44 +106,29 @@ pub fn run(args: Args) -> Result<()> {
             }
             let model = Embedder::load(&model)?;
             let mut g = model.open_gallery(&gallery, DEFAULT_INDEX_ABOVE)?;
-            let inputs = to_inputs(&inputs, &texts);
-            let items = inputs
-                .iter()
-                .zip(model.embed(&inputs)?)
-                .map(|(input, e)| (label.clone(), input.describe(), e))
+            let inputs: Vec<Input> = (inputs.into_iter().map(Input::ImageFile))
+                .chain(texts.into_iter().map(Input::Text))
                 .collect();
-            let ids = g.add(items)?;
-            #[derive(Serialize)]
-            struct Enrolled {
-                label: String,
-                ids: Vec<u64>,
-                entries: usize,
-            }
-            let out = Enrolled {
-                label,
-                ids,
-                entries: g.entries().len(),
-            };
+            let ids = model.enroll(&mut g, &label, &inputs)?;
+            let entries = g.entries().len();
             if json {
-                return print_json(&out);
+                return print_json(&Enrolled {
+                    label,
+                    ids,
+                    entries,
+                });
             }
             println!(
-                "enrolled {} as '{}' (ids {:?}); the gallery holds {} entries",
-                out.ids.len(),
-                out.label,
-                out.ids,
-                out.entries
+                "enrolled {} as '{label}' (ids {ids:?}); the gallery holds {entries} entries",
+                ids.len()
             );
-            Ok(())
         }
         Action::List { gallery, json } => {
-            let g = read_gallery(&gallery)?;
-            let entries = g.entries();
+            let entries = read_gallery(&gallery)?.entries();
             if json {
                 return print_json(&entries);
             }
             println!("{}", entry_table(&entries));
-            Ok(())
         }
         Action::Remove { gallery, id } => {
             let mut g = read_gallery(&gallery)?;
@@ -152,56 +136,29 @@ pub fn run(args: Args) -> Result<()> {
                 bail!("{gallery} has no entry with id {id}");
             }
             println!("removed entry {id}; {} entries remain", g.entries().len());
-            Ok(())
         }
     }
-}
-
-fn entry_table(entries: &[Entry]) -> String {
-    let mut t = Table::new(&["id", "label", "source"]);
-    for e in entries {
-        t.row(vec![e.id.to_string(), e.label.clone(), e.source.clone()]);
-    }
-    t.render()
+    Ok(())
 }
 
 /// Runs `twinnet identify`.
 pub fn identify(args: IdentifyArgs) -> Result<()> {
     let model = Embedder::load(&args.model)?;
-    let Some(threshold) = args.threshold.or(model.threshold()) else {
+    if args.threshold.is_none() && model.threshold().is_none() {
         bail!(
             "{} has no calibrated threshold; pass --threshold",
             args.model.display()
         );
-    };
-    if !is_postgres_url(&args.gallery)
-        && !Path::new(&args.gallery)
-            .join(twinnet::gallery::GALLERY_FILE)
-            .is_file()
-    {
-        bail!("{} is not a gallery (enrol something first)", args.gallery);
     }
+    require_existing(&args.gallery)?;
     let g = model.open_gallery(&args.gallery, DEFAULT_INDEX_ABOVE)?;
-    let files: Vec<PathBuf> = args.input.iter().cloned().collect();
-    let texts: Vec<String> = args.text.iter().cloned().collect();
-    if files.len() + texts.len() != 1 {
-        bail!("give one input: an image file or --text");
-    }
-    let query = model.embed(&to_inputs(&files, &texts))?.remove(0);
-    let matches = g.search(&query, args.top_k.max(1))?;
-    let out = Identification::decide(matches, threshold);
-    if args.json {
-        return print_json(&out);
-    }
-    println!("identified as: {}", out.label);
-    let mut t = Table::new(&["id", "label", "distance"]);
-    for h in &out.matches {
-        t.row(vec![
-            h.id.to_string(),
-            h.label.clone(),
-            format!("{:.4}", h.distance),
-        ]);
-    }
-    println!("{}", t.render());
-    Ok(())
+    let input = match (args.input, args.text) {
+        (Some(file), None) => Input::ImageFile(file),
+        (None, Some(text)) => Input::Text(text),
+        _ => bail!("give one input: an image file or --text"),
+    };
+    emit(
+        &model.identify(&g, &input, args.top_k, args.threshold)?,
+        args.json,
+    )
 }

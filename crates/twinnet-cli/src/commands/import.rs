@@ -1,10 +1,9 @@
 //! `twinnet import`: bring a model made elsewhere into a twinnet model directory.
 
-use crate::output::{print_json, Table};
-use anyhow::{bail, Result};
-use serde::Serialize;
+use crate::output::emit;
+use anyhow::Result;
 use std::path::PathBuf;
-use twinnet::text::TextModel;
+use twinnet::text::import_sentence_transformers;
 
 /// Flags of `twinnet import`.
 #[derive(clap::Args, Debug)]
@@ -33,17 +32,6 @@ enum Source {
     },
 }
 
-#[derive(Serialize)]
-struct Imported {
-    source: String,
-    out: String,
-    embedding_dim: usize,
-    max_seq_length: usize,
-    pooling: twinnet::text::Pooling,
-    normalize: bool,
-    weights_sha256: String,
-}
-
 /// Runs `twinnet import`.
 pub fn run(args: Args) -> Result<()> {
     let Source::SentenceTransformers {
@@ -52,40 +40,5 @@ pub fn run(args: Args) -> Result<()> {
         force,
         json,
     } = args.source;
-    if out.join(twinnet::model::MANIFEST_FILE).exists() && !force {
-        bail!(
-            "{} already holds a model; pass --force to replace it",
-            out.display()
-        );
-    }
-    let model = TextModel::load(&path)?;
-    let m = model.save(&out, &path.display().to_string())?;
-    // Read it back: the written directory must load and embed like the source.
-    let copy = TextModel::load(&out)?;
-    let probe = ["twinnet checks the import with this sentence."];
-    if model.embed(&probe)? != copy.embed(&probe)? {
-        bail!("{}: the imported model embeds differently", out.display());
-    }
-    let r = Imported {
-        source: path.display().to_string(),
-        out: out.display().to_string(),
-        embedding_dim: m.embedding_dim(),
-        max_seq_length: m.max_seq_length,
-        pooling: m.pooling.clone(),
-        normalize: m.normalize,
-        weights_sha256: m.weights_sha256.clone(),
-    };
-    if json {
-        return print_json(&r);
-    }
-    let mut t = Table::new(&["model", "dim", "max tokens", "normalize", "weights sha256"]);
-    t.row(vec![
-        r.out,
-        r.embedding_dim.to_string(),
-        r.max_seq_length.to_string(),
-        r.normalize.to_string(),
-        r.weights_sha256[..16].to_string(),
-    ]);
-    println!("{}", t.render());
-    Ok(())
+    emit(&import_sentence_transformers(&path, &out, force)?, json)
 }

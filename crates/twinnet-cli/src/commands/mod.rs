@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod data_args;
 pub mod demo;
 pub mod embed;
 pub mod eval;
@@ -11,6 +12,5 @@ pub mod import;
 pub mod oneshot;
 pub mod plot;
 pub mod serve;
-pub mod text_eval;
 pub mod train;
 pub mod verify;

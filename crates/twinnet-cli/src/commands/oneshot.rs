@@ -1,14 +1,12 @@
 //! `twinnet oneshot`: N-way K-shot accuracy on (ideally unseen) classes.
 
-use crate::output::{f4, print_json, Table};
-use anyhow::{bail, Result};
+use crate::output::emit;
+use anyhow::Result;
 use std::path::PathBuf;
-use twinnet::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
-use twinnet::eval::{
-    evaluate_one_shot, OneShotReport, OneShotSettings, ShotRule, DEFAULT_WHITEN_SHRINKAGE,
-};
-use twinnet::model::TwinModel;
+use twinnet::eval::{one_shot_model_dir, OneShotSettings, ShotRule, DEFAULT_WHITEN_SHRINKAGE};
 use twinnet::tower::FeatureLayer;
+
+use super::data_args::DataArgs;
 
 /// Flags of `twinnet oneshot`.
 #[derive(clap::Args, Debug)]
@@ -16,18 +14,8 @@ pub struct Args {
     /// Model directory.
     #[arg(long)]
     pub model: PathBuf,
-    /// Data with class labels (IDX folder or image folder).
-    #[arg(long)]
-    pub data: String,
-    /// IDX split.
-    #[arg(long, default_value = "test")]
-    pub split: Split,
-    /// Comma-separated classes to draw episodes from (default: all).
-    #[arg(long)]
-    pub classes: Option<String>,
-    /// Image folders: how many folder levels down the classes sit (2 for alphabet/character).
-    #[arg(long, default_value_t = 1)]
-    pub class_depth: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// N: classes per episode.
     #[arg(long, default_value_t = 5)]
     pub ways: usize,
@@ -73,24 +61,8 @@ pub struct Args {
 
 /// Runs `twinnet oneshot`.
 pub fn run(args: Args) -> Result<()> {
-    let out = evaluate(&args)?;
-    if !out.seen_in_training.is_empty() {
-        eprintln!(
-            "warning: {} of the evaluated classes were in the model's training data ({}); this is not one-shot on unseen classes",
-            out.seen_in_training.len(),
-            out.seen_in_training.join(", ")
-        );
-    }
-    if args.json {
-        return print_json(&out);
-    }
-    println!("{}", table(&out));
-    Ok(())
-}
-
-/// The flags as library settings.
-pub fn settings(args: &Args) -> OneShotSettings {
-    OneShotSettings {
+    let data = args.data.eval_data();
+    let settings = OneShotSettings {
         ways: args.ways,
         shots: args.shots,
         episodes: args.episodes,
@@ -104,63 +76,14 @@ pub fn settings(args: &Args) -> OneShotSettings {
         center: args.center,
         whiten: args.whiten.then_some(args.whiten_shrinkage),
         tta_shift: args.tta_shift,
-    }
-}
-
-/// Loads the model and the data the flags name and runs the episodes.
-pub fn evaluate(args: &Args) -> Result<OneShotReport> {
-    let model = TwinModel::load(&args.model)?;
-    let mut spec = DataSpec::parse(&args.data)?;
-    spec.class_depth = args.class_depth;
-    let classes = args.classes.as_deref().map(parse_class_list);
-    let data = load_dataset(
-        &spec,
-        args.split,
-        Some(model.manifest.input.shape),
-        classes.as_deref(),
-    )?;
-    let Dataset::Labeled(d) = data else {
-        bail!(
-            "one-shot episodes need class labels; {} is a pair list",
-            spec.path.display()
+    };
+    let out = one_shot_model_dir(&args.model, &data, &settings)?;
+    if !out.seen_in_training.is_empty() {
+        eprintln!(
+            "warning: {} of the evaluated classes were in the model's training data ({}); this is not one-shot on unseen classes",
+            out.seen_in_training.len(),
+            out.seen_in_training.join(", ")
         );
-    };
-    evaluate_one_shot(&model, &spec, &d, &settings(args))
-}
-
-/// The result as a table.
-pub fn table(out: &OneShotReport) -> String {
-    let r = &out.result;
-    let mut t = Table::new(&["metric", "value"]);
-    t.row(vec![
-        "task".into(),
-        format!("{}-way {}-shot, {} episodes", r.ways, r.shots, r.episodes),
-    ]);
-    t.row(vec!["classes".into(), out.classes.join(", ")]);
-    t.row(vec![
-        "accuracy".into(),
-        format!("{} ± {} (95 % CI)", f4(r.accuracy), f4(r.ci95)),
-    ]);
-    t.row(vec!["chance".into(), f4(r.chance)]);
-    let shifted = if out.tta_shift > 0 {
-        format!(", averaged over shifts of up to {} px", out.tta_shift)
-    } else {
-        String::new()
-    };
-    t.row(vec![
-        "features".into(),
-        format!(
-            "{:?}{}{shifted}",
-            out.layer,
-            if out.centered { ", centred" } else { "" }
-        )
-        .to_lowercase(),
-    ]);
-    if let Some(l) = out.whiten_shrinkage {
-        t.row(vec![
-            "whitening".into(),
-            format!("within-class covariance of the training classes, shrinkage {l}"),
-        ]);
     }
-    t.render()
+    emit(&out, args.json)
 }

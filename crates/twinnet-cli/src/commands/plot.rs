@@ -3,8 +3,9 @@
 use anyhow::Result;
 use serde::Serialize;
 use std::path::PathBuf;
-use twinnet::data::Split;
 use twinnet::eval::make_plots;
+
+use super::data_args::DataArgs;
 
 /// Flags of `twinnet plot`.
 #[derive(clap::Args, Debug)]
@@ -12,15 +13,8 @@ pub struct Args {
     /// Model directory (its metrics.jsonl gives the training curves).
     #[arg(long)]
     pub model: PathBuf,
-    /// Evaluation data for the ROC, histograms and embedding map.
-    #[arg(long)]
-    pub data: String,
-    /// IDX split.
-    #[arg(long, default_value = "test")]
-    pub split: Split,
-    /// Comma-separated classes (default: all).
-    #[arg(long)]
-    pub classes: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Balanced pairs for the ROC and histograms.
     #[arg(long, default_value_t = 10_000)]
     pub pairs: usize,
@@ -45,11 +39,10 @@ struct Written {
 
 /// Runs `twinnet plot`.
 pub fn run(args: Args) -> Result<()> {
+    let data = args.data.eval_data();
     let files = make_plots(
         &args.model,
-        &args.data,
-        args.split,
-        args.classes.as_deref(),
+        &data,
         args.pairs,
         args.points,
         args.seed,

@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 use twinnet::embedder::Embedder;
-use twinnet::serve::{app, serve, shutdown_signal, ServeOptions};
+use twinnet::serve::{app, read_token_file, serve, shutdown_signal, ServeOptions};
 
 /// Flags of `twinnet serve`.
 #[derive(clap::Args, Debug)]
@@ -43,26 +43,13 @@ pub struct Args {
     pub queue: usize,
 }
 
-/// Reads the token, refusing an empty file.
-fn read_token(path: &PathBuf) -> Result<String> {
-    let t = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read token file {}", path.display()))?;
-    let t = t.trim().to_string();
-    if t.is_empty() {
-        bail!("token file {} is empty", path.display());
-    }
-    if t.chars().any(char::is_whitespace) {
-        bail!(
-            "token file {} holds whitespace inside the token",
-            path.display()
-        );
-    }
-    Ok(t)
-}
-
 /// Runs `twinnet serve` until SIGTERM or Ctrl-C.
 pub fn run(args: Args) -> Result<()> {
-    let token = args.token_file.as_ref().map(read_token).transpose()?;
+    let token = args
+        .token_file
+        .as_deref()
+        .map(read_token_file)
+        .transpose()?;
     if token.is_some() && args.insecure_no_auth {
         bail!("--token-file and --insecure-no-auth contradict each other; give one");
     }

@@ -1,13 +1,12 @@
 //! `twinnet train`.
 
-use crate::output::{f4, print_json, Table};
+use crate::output::emit;
 use anyhow::{bail, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use twinnet::data::{AugmentConfig, Split};
 use twinnet::loss::Reducer;
-use twinnet::model::MANIFEST_FILE;
 use twinnet::sampling::Miner;
-use twinnet::train::{train, Checkpoint, OptimizerKind, SamplerKind, TrainReport};
+use twinnet::train::{check_output_dir, train, OptimizerKind, SamplerKind, TrainReport};
 use twinnet::{Distance, LossKind, Recipe};
 
 /// Flags of `twinnet train`. Recipe flags left out take their value from `--config`, then
@@ -180,17 +179,8 @@ impl Args {
             reducer => reducer, mnrl_scale => mnrl_scale, tower => tower,
             embedding_dim => embedding_dim, conv_channels => conv_channels, hidden => hidden,
             seed => seed, val_fraction => val_fraction, val_pairs => val_pairs);
-        set_some!(
-            data,
-            out,
-            classes,
-            image_size,
-            channels,
-            pairs_per_epoch,
-            grad_clip,
-            patience,
-            validate_every
-        );
+        set_some!(data, out, classes, image_size, channels);
+        set_some!(pairs_per_epoch, grad_clip, patience, validate_every);
         r.pk_replacement |= self.pk_replacement;
         r.normalize |= self.normalize;
         r.keep_best |= self.keep_best;
@@ -204,17 +194,15 @@ impl Args {
 /// Runs `twinnet train`.
 pub fn run(args: Args) -> Result<()> {
     let (report, out) = train_with(&args)?;
-    if args.json {
-        return print_json(&report);
+    emit(&report, args.json)?;
+    if !args.json {
+        println!("model written to {}", out.display());
     }
-    println!("{}", report_table(&report));
-    println!("model written to {}", out.display());
     Ok(())
 }
 
-/// Trains as the flags (and `--config`) say; returns the report and the model directory written
-/// (used by `demo` too).
-pub fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
+/// Trains as the flags (and `--config`) say; returns the report and the model directory written.
+fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
     let recipe = args.recipe()?;
     let Some(out) = recipe.out.clone() else {
         bail!("--out is required (on the command line or in --config)");
@@ -222,60 +210,19 @@ pub fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
     if recipe.data.is_none() {
         bail!("--data is required (on the command line or in --config)");
     }
-    guard_output(&out, args.resume, args.force)?;
+    check_output_dir(&out, args.resume, args.force)?;
     let (dataset, spec) = recipe.load_data()?;
     let tower = recipe.tower_config(dataset.shape())?;
+    let show_progress = !args.quiet && !args.json;
+    let cfg = recipe.train_config();
     let report = train(
         dataset,
         &spec,
         tower,
-        &recipe.train_config(),
+        &cfg,
         &out,
         args.resume,
-        !args.quiet && !args.json,
+        show_progress,
     )?;
     Ok((report, out))
-}
-
-fn guard_output(out: &Path, resume: bool, force: bool) -> Result<()> {
-    if resume {
-        if Checkpoint::locate(out).is_none() {
-            bail!("--resume: no checkpoint in {}", out.display());
-        }
-        return Ok(());
-    }
-    if !force && (out.join(MANIFEST_FILE).exists() || Checkpoint::locate(out).is_some()) {
-        bail!(
-            "{} already holds a model or checkpoint; use --resume to continue it, --force to replace it, or another --out",
-            out.display()
-        );
-    }
-    Ok(())
-}
-
-/// The per-epoch table of a report.
-pub fn report_table(report: &TrainReport) -> String {
-    let mut t = Table::new(&[
-        "epoch",
-        "loss",
-        "val_auc",
-        "val_eer",
-        "val_acc",
-        "threshold",
-        "pairs/s",
-        "secs",
-    ]);
-    for m in &report.history {
-        t.row(vec![
-            m.epoch.to_string(),
-            f4(m.train_loss),
-            f4(m.val_auc),
-            f4(m.val_eer),
-            f4(m.val_accuracy),
-            format!("{:.4}", m.val_threshold),
-            format!("{:.0}", m.pairs_per_s),
-            format!("{:.1}", m.seconds),
-        ]);
-    }
-    t.render()
 }

@@ -24,7 +24,7 @@ pub fn read_image_folder_at_depth(
     depth: usize,
 ) -> Result<LabeledImages> {
     if depth == 0 {
-        bail!("--class-depth must be at least 1");
+        bail!("`class-depth` must be at least 1");
     }
     let mut classes: Vec<(String, PathBuf)> = vec![(String::new(), root.to_path_buf())];
     for _ in 0..depth {

@@ -4,6 +4,7 @@
 //! tower never sees file formats and a model's preprocessing is just "resize and scale".
 
 mod augment;
+mod fetch;
 mod folder;
 mod idx;
 mod image_input;
@@ -13,6 +14,7 @@ mod text;
 mod text_pairs;
 
 pub use augment::{shift_image, AugmentConfig};
+pub use fetch::{fetch, Fetched, FETCHABLE};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
 pub use image_input::{load_image_bytes, load_image_file, save_item_png, ImageShape};
@@ -88,7 +90,7 @@ pub fn load_dataset(
         DataFormat::Pairs => {
             if classes.is_some() {
                 bail!(
-                    "--classes cannot select from a pair list ({}); it has no classes",
+                    "`classes` cannot select from a pair list ({}); it has no classes",
                     spec.path.display()
                 );
             }
@@ -135,19 +137,19 @@ impl LabeledImages {
     /// order given. Unknown names are an error that lists the classes there are.
     pub fn select_classes(self, names: &[String]) -> Result<Self> {
         if names.is_empty() {
-            bail!("--classes selects no class; give a comma-separated list such as 0,1,2");
+            bail!("`classes` selects no class; give a comma-separated list such as 0,1,2");
         }
         let mut map = vec![None; self.class_names.len()];
         for (new, name) in names.iter().enumerate() {
             match self.class_names.iter().position(|c| c == name) {
                 Some(old) => {
                     if map[old].is_some() {
-                        bail!("class '{name}' is listed twice in --classes");
+                        bail!("class '{name}' is listed twice in `classes`");
                     }
                     map[old] = Some(new)
                 }
                 None => bail!(
-                    "unknown class '{name}' in --classes; the data has {} classes: {}",
+                    "unknown class '{name}' in `classes`; the data has {} classes: {}",
                     self.class_names.len(),
                     preview(&self.class_names)
                 ),

@@ -1,5 +1,6 @@
 //! Evaluation: how well distances separate same from different.
 
+mod model_eval;
 mod oneshot;
 mod oneshot_model;
 #[cfg(feature = "plots")]
@@ -9,9 +10,12 @@ pub mod plots;
 mod retrieval;
 mod roc;
 mod text;
+#[cfg(feature = "text")]
+mod text_model_eval;
 mod verification;
 mod whiten;
 
+pub use model_eval::{evaluate_model_dir, one_shot_model_dir, EvalData, EvalReport, EvalSettings};
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
 pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
 #[cfg(feature = "plots")]
@@ -27,6 +31,8 @@ pub use text::{
 };
 #[cfg(feature = "text")]
 pub use text::{text_pair_distances, tower_pair_distances};
+#[cfg(feature = "text")]
+pub use text_model_eval::{evaluate_text_model, TextEvalReport, ThresholdFrom};
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
 };

@@ -67,7 +67,7 @@ pub fn one_shot(
     rule: ShotRule,
 ) -> Result<OneShotResult> {
     if ways < 2 || shots < 1 || episodes < 1 {
-        bail!("--ways must be at least 2, --shots and --episodes at least 1");
+        bail!("`ways` must be at least 2, `shots` and `episodes` at least 1");
     }
     let mut by_class = vec![Vec::new(); class_names.len()];
     for (i, &l) in labels.iter().enumerate() {

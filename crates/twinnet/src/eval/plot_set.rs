@@ -2,34 +2,25 @@
 //! map and, when the model directory holds its `metrics.jsonl`, the training curves.
 
 use super::plots::{plot_distances, plot_embeddings, plot_roc, plot_training};
-use super::{evaluate_model_scores, roc_curve, VerificationMetrics};
-use crate::data::{load_dataset, parse_class_list, DataSpec, Dataset, Split};
+use super::{evaluate_model_scores, roc_curve, EvalData, VerificationMetrics};
+use crate::data::Dataset;
 use crate::model::TwinModel;
 use crate::train::read_metrics;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-/// Writes every picture for `model` on `data` into `out` (used by `eval --plots` and `demo`).
-#[allow(clippy::too_many_arguments)]
+/// Writes every picture for the model in `model_dir` on `data` into `out`: ROC and histograms
+/// over `pairs` balanced pairs drawn with `seed`, `points` items in the embedding map.
 pub fn make_plots(
     model_dir: &Path,
-    data: &str,
-    split: Split,
-    classes: Option<&str>,
+    data: &EvalData,
     pairs: usize,
     points: usize,
     seed: u64,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
     let model = TwinModel::load(model_dir)?;
-    let spec = DataSpec::parse(data)?;
-    let classes = classes.map(parse_class_list);
-    let dataset = load_dataset(
-        &spec,
-        split,
-        Some(model.manifest.input.shape),
-        classes.as_deref(),
-    )?;
+    let (_, dataset) = data.load(&model)?;
     let (metrics, scores, same) = evaluate_model_scores(&model, &dataset, pairs, seed)?;
     draw_plots(&model, &dataset, &metrics, &scores, &same, points, out)
 }

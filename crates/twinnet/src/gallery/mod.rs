@@ -22,6 +22,15 @@ pub fn is_postgres_url(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
 }
 
+/// Refuses a gallery spec that names a directory holding no gallery yet (a database is checked
+/// when it is opened): searching an empty place is a mistake in the spec, not "unknown".
+pub fn require_existing(spec: &str) -> Result<()> {
+    if !is_postgres_url(spec) && !std::path::Path::new(spec).join(GALLERY_FILE).is_file() {
+        anyhow::bail!("{spec} is not a gallery (enrol something first)");
+    }
+    Ok(())
+}
+
 #[cfg(not(feature = "gallery-pg"))]
 fn no_pg<T>() -> Result<T> {
     anyhow::bail!("twinnet was built without the `gallery-pg` feature; use a gallery directory")

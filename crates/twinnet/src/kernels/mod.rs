@@ -8,6 +8,7 @@
 //! kernels do not cover.
 
 pub mod conv;
+mod im2col;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;

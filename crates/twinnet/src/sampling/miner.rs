@@ -127,10 +127,10 @@ impl Miner {
     pub fn check(self, wants_triplets: bool) -> Result<()> {
         match (self, wants_triplets) {
             (Miner::SemiHard, false) => {
-                bail!("the semi-hard miner gives triplets; use it with --loss triplet")
+                bail!("the semi-hard miner gives triplets; use it with `loss` triplet")
             }
             (Miner::HardPairs, true) => {
-                bail!("the hard-pairs miner gives pairs; use it with --loss contrastive")
+                bail!("the hard-pairs miner gives pairs; use it with `loss` contrastive")
             }
             _ => Ok(()),
         }

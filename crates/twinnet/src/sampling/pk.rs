@@ -26,15 +26,15 @@ impl PkSampler {
     /// Checks that `index` can give such batches, with an error naming what is short.
     pub fn check(&self, index: &ClassIndex, class_names: &[String]) -> Result<()> {
         if self.classes_per_batch < 2 {
-            bail!("--classes-per-batch must be at least 2 (a batch needs negatives)");
+            bail!("`classes-per-batch` must be at least 2 (a batch needs negatives)");
         }
         if self.per_class == 0 {
-            bail!("--per-class must be at least 1");
+            bail!("`per-class` must be at least 1");
         }
         let usable = index.by_class.iter().filter(|c| !c.is_empty()).count();
         if usable < self.classes_per_batch {
             bail!(
-                "--classes-per-batch {} but the training data has only {usable} classes",
+                "`classes-per-batch` {} but the training data has only {usable} classes",
                 self.classes_per_batch
             );
         }
@@ -47,7 +47,7 @@ impl PkSampler {
             {
                 let name = class_names.get(c).map(String::as_str).unwrap_or("?");
                 bail!(
-                    "class '{name}' has {} training examples, fewer than --per-class {}; lower --per-class or allow --pk-replacement",
+                    "class '{name}' has {} training examples, fewer than `per-class` {}; lower `per-class` or allow `pk-replacement`",
                     items.len(),
                     self.per_class
                 );

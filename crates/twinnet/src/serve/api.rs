@@ -223,7 +223,7 @@ pub async fn verify(
 }
 
 fn no_gallery() -> ApiError {
-    ApiError::not_found("this server has no gallery (start it with --gallery DIR)")
+    ApiError::not_found("this server has no gallery (it was started without one)")
 }
 
 /// Find who an input is among the gallery's entries.

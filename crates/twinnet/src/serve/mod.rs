@@ -49,6 +49,25 @@ pub struct ServeOptions {
     pub queue: usize,
 }
 
+/// Reads a bearer token from a file (surrounding whitespace trimmed), refusing an empty token
+/// or one with whitespace inside: a token that cannot be sent in a header must not start a server.
+pub fn read_token_file(path: &std::path::Path) -> Result<String> {
+    use anyhow::Context;
+    let t = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read token file {}", path.display()))?;
+    let t = t.trim().to_string();
+    if t.is_empty() {
+        anyhow::bail!("token file {} is empty", path.display());
+    }
+    if t.chars().any(char::is_whitespace) {
+        anyhow::bail!(
+            "token file {} holds whitespace inside the token",
+            path.display()
+        );
+    }
+    Ok(t)
+}
+
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {

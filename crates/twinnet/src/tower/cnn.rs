@@ -53,7 +53,7 @@ impl CnnConfig {
         for (i, _) in self.conv_channels.iter().enumerate() {
             if h < self.kernel_size || w < self.kernel_size {
                 bail!(
-                    "input {}x{} is too small for conv block {} (kernel {}); use a larger --image-size or fewer conv layers",
+                    "input {}x{} is too small for conv block {} (kernel {}); use a larger `image-size` or fewer conv layers",
                     self.width, self.height, i + 1, self.kernel_size
                 );
             }
@@ -63,7 +63,7 @@ impl CnnConfig {
             w = conv_w / 2;
             if h == 0 || w == 0 {
                 bail!(
-                    "input {}x{} shrinks to nothing after conv block {}; use a larger --image-size",
+                    "input {}x{} shrinks to nothing after conv block {}; use a larger `image-size`",
                     self.width,
                     self.height,
                     i + 1

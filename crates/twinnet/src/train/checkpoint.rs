@@ -29,6 +29,25 @@ const BEST_FILE: &str = "best.bpk";
 const OPTIM_FILE: &str = "optimizer.bpk";
 const STATE_FILE: &str = "state.json";
 
+/// Checks that a run may write to `out`: with `resume`, that `out` holds a checkpoint to
+/// continue; otherwise that it holds no model or checkpoint yet, unless `force` (replace them).
+/// Nothing a user trained is overwritten by accident.
+pub fn check_output_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
+    if resume {
+        if locate(out).is_none() {
+            bail!("`resume`: no checkpoint in {}", out.display());
+        }
+        return Ok(());
+    }
+    if !force && (out.join(crate::model::MANIFEST_FILE).exists() || locate(out).is_some()) {
+        bail!(
+            "{} already holds a model or checkpoint; use `resume` to continue it, `force` to replace it, or another `out`",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 /// The image run state saved after each epoch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {

@@ -34,7 +34,7 @@ impl Split {
 
     pub fn new(data: Dataset, fraction: f64, val_pairs: usize, seed: u64) -> Result<Self> {
         if !(0.0..1.0).contains(&fraction) || fraction == 0.0 {
-            bail!("--val-fraction must be in (0, 1); the threshold is calibrated on the validation split");
+            bail!("`val-fraction` must be in (0, 1); the threshold is calibrated on the validation split");
         }
         match data {
             Dataset::Labeled(d) => {
@@ -49,7 +49,7 @@ impl Split {
                 let mut vrng = rng_for(seed, stream::VALIDATION, 0);
                 let val_pairs = balanced_pairs(&val_index, val_pairs, &mut vrng).map_err(|e| {
                     anyhow::anyhow!(
-                        "validation split ({} items) cannot give pairs: {e}; raise --val-fraction or add data",
+                        "validation split ({} items) cannot give pairs: {e}; raise `val-fraction` or add data",
                         val.len()
                     )
                 })?;
@@ -73,7 +73,7 @@ impl Split {
                     || val_pairs.iter().all(|v| !v.2)
                 {
                     bail!(
-                        "the pair list's validation split ({} pairs) needs both same and different pairs; add pairs or raise --val-fraction",
+                        "the pair list's validation split ({} pairs) needs both same and different pairs; add pairs or raise `val-fraction`",
                         val_pairs.len()
                     );
                 }

@@ -79,31 +79,31 @@ impl Task for ImageTask<'_> {
 pub(crate) fn check_recipe(cfg: &TrainConfig, pair_list: bool) -> Result<()> {
     let pk = cfg.sampler == SamplerKind::Pk;
     if pair_list && (cfg.loss == LossKind::Triplet || pk || cfg.loss == LossKind::Mnrl) {
-        bail!("--loss {} / --sampler {} need class labels; use an IDX or image-folder dataset, not a pair list", cfg.loss, cfg.sampler);
+        bail!("`loss` {} / `sampler` {} need class labels; use an IDX or image-folder dataset, not a pair list", cfg.loss, cfg.sampler);
     }
     if cfg.miner != Miner::None && !pk {
-        bail!("--miner {} works on P×K batches; add --sampler pk (with --classes-per-batch and --per-class)", cfg.miner);
+        bail!("`miner` {} works on P×K batches; add `sampler` pk (with `classes-per-batch` and `per-class`)", cfg.miner);
     }
     if cfg.sampler == SamplerKind::Views {
         if pair_list {
             bail!(
-                "--sampler views needs a labelled dataset (IDX or image folder), not a pair list"
+                "`sampler` views needs a labelled dataset (IDX or image folder), not a pair list"
             );
         }
         if cfg.loss != LossKind::Mnrl || cfg.augment.is_none() || cfg.miner != Miner::None {
-            bail!("--sampler views learns by telling augmented views apart: use --loss mnrl with --augment and --miner none");
+            bail!("`sampler` views learns by telling augmented views apart: use `loss` mnrl with `augment` and `miner` none");
         }
         if cfg.classes_per_batch < 2 {
-            bail!("--sampler views needs --classes-per-batch 2 or more (the items per batch)");
+            bail!("`sampler` views needs `classes-per-batch` 2 or more (the items per batch)");
         }
         return Ok(());
     }
     if cfg.loss == LossKind::Mnrl && !pk {
-        bail!("--loss mnrl uses in-batch negatives; add --sampler pk with --per-class 2 or more (or --sampler views)");
+        bail!("`loss` mnrl uses in-batch negatives; add `sampler` pk with `per-class` 2 or more (or `sampler` views)");
     }
     if pk && cfg.per_class < 2 {
         bail!(
-            "--per-class {} gives no positives in a P×K batch; the miners and losses need K ≥ 2",
+            "`per-class` {} gives no positives in a P×K batch; the miners and losses need K ≥ 2",
             cfg.per_class
         );
     }
@@ -111,7 +111,7 @@ pub(crate) fn check_recipe(cfg: &TrainConfig, pair_list: bool) -> Result<()> {
         let wants_triplets = cfg.loss.wants_triplets();
         cfg.miner.check(wants_triplets)?;
         if cfg.loss == LossKind::Mnrl && cfg.miner != Miner::None {
-            bail!("--loss mnrl does its own in-batch mining; use --miner none");
+            bail!("`loss` mnrl does its own in-batch mining; use `miner` none");
         }
     }
     Ok(())

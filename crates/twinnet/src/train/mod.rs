@@ -15,9 +15,11 @@ mod step;
 mod text;
 #[cfg(feature = "text")]
 mod text_batches;
+#[cfg(feature = "text")]
+mod text_data;
 mod trainer;
 
-pub use checkpoint::{Checkpoint, CHECKPOINT_DIR};
+pub use checkpoint::{check_output_dir, Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
 pub use engine::{Best, LoopState, StepValidation};
 pub use net::SiameseNet;
@@ -30,4 +32,6 @@ pub use text::{
 };
 #[cfg(feature = "text")]
 pub use text_batches::TextTrainData;
+#[cfg(feature = "text")]
+pub use text_data::{TextDataSource, TextFormat};
 pub use trainer::Trainer;

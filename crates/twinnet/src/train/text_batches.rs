@@ -72,10 +72,10 @@ impl TextTrainData {
                     "contrastive, online-contrastive, mnrl, cosent, mse",
                 ),
                 Self::Triplets(_) => ("triplets", "triplet, mnrl"),
-                Self::Labeled { .. } => ("labelled texts", "triplet, contrastive (with --miner)"),
+                Self::Labeled { .. } => ("labelled texts", "triplet, contrastive (with `miner`)"),
             };
             bail!(
-                "--loss {} cannot train on {kind}; choose one of: {choices}",
+                "`loss` {} cannot train on {kind}; choose one of: {choices}",
                 cfg.loss
             );
         }

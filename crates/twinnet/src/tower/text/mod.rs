@@ -3,6 +3,7 @@
 
 mod bert;
 mod encoder;
+mod import;
 mod model;
 mod pooling;
 mod tokenize;
@@ -10,6 +11,7 @@ mod weights;
 
 pub use bert::{Bert, BertConfig};
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
+pub use import::{import_sentence_transformers, Imported};
 pub use model::{
     embed_texts, is_text_model, save_text_model, TextManifest, TextModel, TextTower, TEXT_BATCH,
     TEXT_FORMAT, TOKENIZER_FILE,
