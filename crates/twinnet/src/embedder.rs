@@ -7,7 +7,7 @@ use crate::gallery::{open_gallery, AnyGallery, Identification};
 use crate::model::TwinModel;
 use crate::score::Scorer;
 #[cfg(feature = "text")]
-use crate::text::{is_text_model, TextModel};
+use crate::text::TextModel;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 
@@ -136,11 +136,17 @@ pub enum Embedder {
 impl Embedder {
     /// Loads a model directory of either kind (a sentence-transformers folder counts as text).
     pub fn load(dir: &Path) -> Result<Self> {
-        #[cfg(feature = "text")]
-        if is_text_model(dir) {
-            return Ok(Self::Text(Box::new(TextModel::load(dir)?)));
+        match crate::model::model_kind(dir) {
+            #[cfg(feature = "text")]
+            Some(crate::model::ModelKind::Text) => Ok(Self::Text(Box::new(TextModel::load(dir)?))),
+            #[cfg(not(feature = "text"))]
+            Some(crate::model::ModelKind::Text) => anyhow::bail!(
+                "{} holds a text model; this build of twinnet has no `text` feature",
+                dir.display()
+            ),
+            // An image model, or not a model at all: the image loader says which.
+            _ => Ok(Self::Image(Box::new(TwinModel::load(dir)?))),
         }
-        Ok(Self::Image(Box::new(TwinModel::load(dir)?)))
     }
 
     /// The input the model takes.

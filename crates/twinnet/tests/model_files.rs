@@ -61,7 +61,7 @@ fn linear_weights_are_stored_out_by_in_and_compute_like_pytorch() {
         .save(dir.path())
         .unwrap();
     let model = TwinModel::load(dir.path()).unwrap();
-    assert_eq!(model.manifest.format_version, 2);
+    assert_eq!(model.manifest.header.format_version, 2);
 
     let bytes = std::fs::read(dir.path().join(WEIGHTS_FILE)).unwrap();
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();

@@ -21,8 +21,8 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// `format` of a text model's manifest.
-pub const TEXT_FORMAT: &str = "twinnet-text-model";
+pub use crate::model::TEXT_FORMAT;
+use crate::model::{model_kind, ManifestHeader, ModelKind};
 const TEXT_FORMAT_VERSION: u32 = 1;
 /// Tokenizer file inside a text model directory.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
@@ -56,12 +56,9 @@ impl TextTower {
 /// Everything a text model directory says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextManifest {
-    /// Always [`TEXT_FORMAT`].
-    pub format: String,
-    /// Manifest layout version.
-    pub format_version: u32,
-    /// twinnet version that wrote it.
-    pub twinnet_version: String,
+    /// Kind ([`TEXT_FORMAT`]), layout version and the twinnet that wrote it.
+    #[serde(flatten)]
+    pub header: ManifestHeader,
     /// Where the weights came from (the imported folder, or the training run).
     pub source: String,
     /// The encoder's shape.
@@ -96,9 +93,7 @@ impl TextManifest {
         max_seq_length: usize,
     ) -> Self {
         Self {
-            format: TEXT_FORMAT.into(),
-            format_version: TEXT_FORMAT_VERSION,
-            twinnet_version: env!("CARGO_PKG_VERSION").into(),
+            header: ManifestHeader::current(ModelKind::Text, TEXT_FORMAT_VERSION),
             source,
             encoder,
             pooling,
@@ -120,13 +115,7 @@ impl TextManifest {
 
 /// Whether `dir` holds a text model (twinnet's or a sentence-transformers folder).
 pub fn is_text_model(dir: &Path) -> bool {
-    if dir.join("modules.json").is_file() && !dir.join(crate::model::MANIFEST_FILE).is_file() {
-        return true;
-    }
-    std::fs::read_to_string(dir.join(crate::model::MANIFEST_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["format"] == TEXT_FORMAT)
+    model_kind(dir) == Some(ModelKind::Text)
 }
 
 /// A loaded text model, ready to embed and compare texts.
@@ -226,20 +215,8 @@ impl TextModel {
         let (manifest, check_hashes) = if manifest_path.is_file() {
             let m: TextManifest = serde_json::from_value(read_json(&manifest_path)?)
                 .with_context(|| format!("{}: invalid text manifest", manifest_path.display()))?;
-            if m.format != TEXT_FORMAT {
-                bail!(
-                    "{}: format is '{}', not '{TEXT_FORMAT}'",
-                    manifest_path.display(),
-                    m.format
-                );
-            }
-            if m.format_version > TEXT_FORMAT_VERSION {
-                bail!(
-                    "{}: manifest version {} is newer than this twinnet understands",
-                    manifest_path.display(),
-                    m.format_version
-                );
-            }
+            m.header
+                .check(&manifest_path, ModelKind::Text, TEXT_FORMAT_VERSION)?;
             m.encoder
                 .check()
                 .with_context(|| format!("{}: unsupported BERT config", manifest_path.display()))?;
@@ -432,9 +409,7 @@ pub fn save_text_model(
     let weights = sink.to_bytes()?;
     let tokenizer_bytes =
         std::fs::read(tokenizer).with_context(|| format!("cannot read {}", tokenizer.display()))?;
-    manifest.format = TEXT_FORMAT.into();
-    manifest.format_version = TEXT_FORMAT_VERSION;
-    manifest.twinnet_version = env!("CARGO_PKG_VERSION").into();
+    manifest.header = ManifestHeader::current(ModelKind::Text, TEXT_FORMAT_VERSION);
     manifest.weights_sha256 = sha256_hex(&weights);
     manifest.tokenizer_sha256 = sha256_hex(&tokenizer_bytes);
     write_atomic(&out.join(crate::model::WEIGHTS_FILE), &weights)?;

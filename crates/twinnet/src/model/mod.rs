@@ -20,11 +20,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod header;
+pub use header::{model_kind, read_header, ManifestHeader, ModelKind, IMAGE_FORMAT, TEXT_FORMAT};
+
 /// File name of the manifest inside a model directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the weights inside a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
-const FORMAT: &str = "twinnet-model";
 /// Version 2 stores fully connected weights in PyTorch's `[out, in]` layout (version 1 kept
 /// burn's `[in, out]`); both load.
 const FORMAT_VERSION: u32 = 2;
@@ -76,12 +78,9 @@ pub struct WeightsInfo {
 /// The manifest of a model directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Always `twinnet-model`.
-    pub format: String,
-    /// Manifest layout version.
-    pub format_version: u32,
-    /// twinnet version that wrote the model.
-    pub twinnet_version: String,
+    /// Kind ([`IMAGE_FORMAT`]), layout version and the twinnet that wrote it.
+    #[serde(flatten)]
+    pub header: ManifestHeader,
     /// The tower architecture.
     pub tower: TowerConfig,
     /// Input preprocessing.
@@ -118,9 +117,7 @@ impl Manifest {
         training: TrainingSummary,
     ) -> Self {
         Self {
-            format: FORMAT.into(),
-            format_version: FORMAT_VERSION,
-            twinnet_version: env!("CARGO_PKG_VERSION").into(),
+            header: ManifestHeader::current(ModelKind::Image, FORMAT_VERSION),
             tower,
             input,
             distance,
@@ -204,7 +201,7 @@ pub fn save_model_with_head(
         .with_context(|| format!("cannot create model directory {}", dir.display()))?;
     let bytes = tower_to_safetensors(tower)?;
     // The weights are written in this version's layout, whatever the manifest came from.
-    manifest.format_version = FORMAT_VERSION;
+    manifest.header.format_version = FORMAT_VERSION;
     manifest.weights = weights_info(WEIGHTS_FILE, &bytes)?;
     manifest.head = None;
     if let Some(head) = head {
@@ -239,29 +236,11 @@ impl TwinModel {
         if !dir.is_dir() {
             bail!("model directory {} does not exist", dir.display());
         }
-        let text = std::fs::read_to_string(&manifest_path).with_context(|| {
-            format!(
-                "{} is not a twinnet model: cannot read {}",
-                dir.display(),
-                manifest_path.display()
-            )
-        })?;
+        read_header(dir)?.check(&manifest_path, ModelKind::Image, FORMAT_VERSION)?;
+        let text = std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
-        if manifest.format != FORMAT {
-            bail!(
-                "{}: format is '{}', not '{FORMAT}'",
-                manifest_path.display(),
-                manifest.format
-            );
-        }
-        if manifest.format_version > FORMAT_VERSION {
-            bail!(
-                "{}: manifest version {} is newer than this twinnet understands ({FORMAT_VERSION})",
-                manifest_path.display(),
-                manifest.format_version
-            );
-        }
         let weights_path = dir.join(&manifest.weights.file);
         let bytes = std::fs::read(&weights_path)
             .with_context(|| format!("cannot read weights {}", weights_path.display()))?;
@@ -270,7 +249,7 @@ impl TwinModel {
         let scorer = match &manifest.head {
             None => Scorer::Distance(manifest.distance),
             Some(info) => {
-                let layout = manifest.format_version >= PYTORCH_LAYOUT_VERSION;
+                let layout = manifest.header.format_version >= PYTORCH_LAYOUT_VERSION;
                 load_head(dir, info, manifest.tower.embedding_dim(), &device, layout)?.to_scorer()
             }
         };
@@ -445,7 +424,7 @@ pub fn load_tower(
         .tower
         .init(device)
         .with_context(|| "the manifest's tower configuration is invalid")?;
-    let pytorch_layout = manifest.format_version >= PYTORCH_LAYOUT_VERSION;
+    let pytorch_layout = manifest.header.format_version >= PYTORCH_LAYOUT_VERSION;
     let expected = safetensors_shapes(&to_safetensors(&tower, pytorch_layout)?)?;
     if actual != expected {
         let missing: Vec<_> = expected
