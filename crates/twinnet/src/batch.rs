@@ -1,6 +1,6 @@
 //! Turning items (pixels in `[0, 1]`) into normalised input tensors.
 
-use crate::data::ImageShape;
+use crate::data::{Handwriting, ImageShape};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,9 @@ pub struct InputSpec {
     pub mean: f32,
     /// Standard deviation of the training pixels.
     pub std: f32,
+    /// Handwriting preprocessing every image goes through before normalisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handwriting: Option<Handwriting>,
 }
 
 impl InputSpec {
@@ -38,6 +41,7 @@ impl InputSpec {
             shape,
             mean: mean as f32,
             std: (var.sqrt() as f32).max(1e-6),
+            handwriting: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! One handle on an image model or a text model, for the commands and the service that take
 //! either: galleries and the HTTP API should not care which kind of tower made an embedding.
 
-use crate::data::{load_image_bytes, load_image_file, ImageShape};
+use crate::data::{load_image_bytes_with, load_image_with, Handwriting, ImageShape};
 use crate::distance::Distance;
 use crate::gallery::{open_gallery, AnyGallery, Identification};
 use crate::model::TwinModel;
@@ -49,10 +49,10 @@ pub enum Prepared {
 }
 
 /// What kind of input a model takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum InputKind {
-    /// Images of one shape.
-    Image(ImageShape),
+    /// Images of one shape, through the handwriting preprocessing when there is one.
+    Image(ImageShape, Option<Handwriting>),
     /// Texts.
     Text,
 }
@@ -152,7 +152,9 @@ impl Embedder {
     /// The input the model takes.
     pub fn input_kind(&self) -> InputKind {
         match self {
-            Self::Image(m) => InputKind::Image(m.manifest.input.shape),
+            Self::Image(m) => {
+                InputKind::Image(m.manifest.input.shape, m.manifest.input.handwriting)
+            }
             #[cfg(feature = "text")]
             Self::Text(_) => InputKind::Text,
         }
@@ -347,14 +349,14 @@ impl Embedder {
 /// [`Embedder::prepare`] without the model, for threads that only know its input kind.
 pub fn prepare(kind: InputKind, input: &Input) -> Result<Prepared> {
     match (kind, input) {
-        (InputKind::Image(shape), Input::ImageFile(p)) => {
-            Ok(Prepared::Pixels(load_image_file(p, shape)?))
+        (InputKind::Image(shape, hw), Input::ImageFile(p)) => {
+            Ok(Prepared::Pixels(load_image_with(p, shape, hw.as_ref())?))
         }
-        (InputKind::Image(shape), Input::ImageBytes { bytes, name }) => {
-            Ok(Prepared::Pixels(load_image_bytes(bytes, shape, name)?))
-        }
+        (InputKind::Image(shape, hw), Input::ImageBytes { bytes, name }) => Ok(Prepared::Pixels(
+            load_image_bytes_with(bytes, shape, hw.as_ref(), name)?,
+        )),
         (InputKind::Text, Input::Text(t)) => Ok(Prepared::Text(t.clone())),
-        (InputKind::Image(_), Input::Text(_)) => {
+        (InputKind::Image(..), Input::Text(_)) => {
             bail!("this is an image model; give an image, not a text")
         }
         (InputKind::Text, _) => bail!("this is a text model; give a text, not an image"),

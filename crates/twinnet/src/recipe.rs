@@ -16,7 +16,8 @@
 //! ```
 
 use crate::data::{
-    load_dataset, parse_class_list, AugmentConfig, DataSpec, Dataset, ImageShape, Split,
+    load_dataset, parse_class_list, AugmentConfig, DataSpec, Dataset, Handwriting, ImageShape,
+    Split, Threshold,
 };
 use crate::distance::Distance;
 use crate::loss::{LossKind, Reducer};
@@ -137,6 +138,16 @@ pub struct Recipe {
     pub val_pairs: usize,
     /// Pairs (or images, for P×K) per epoch; one per training item when absent.
     pub pairs_per_epoch: Option<usize>,
+    /// Comma-separated classes (writers) held out whole for validation and calibration,
+    /// instead of `val-fraction` of the items.
+    pub val_classes: Option<String>,
+    /// Handwriting preprocessing: threshold, crop to the ink, fit the canvas keeping the aspect
+    /// ratio, ink bright on black.
+    pub handwriting: bool,
+    /// Ink threshold of the handwriting preprocessing: `otsu` or a gray level in (0, 1).
+    pub ink_threshold: String,
+    /// Paper left around the ink, as a fraction of the canvas's shorter side.
+    pub ink_margin: f32,
 }
 
 impl Default for Recipe {
@@ -181,6 +192,10 @@ impl Default for Recipe {
             val_fraction: t.validation_fraction,
             val_pairs: t.validation_pairs,
             pairs_per_epoch: t.pairs_per_epoch,
+            val_classes: None,
+            handwriting: false,
+            ink_threshold: "otsu".into(),
+            ink_margin: Handwriting::default().margin,
         }
     }
 }
@@ -245,7 +260,44 @@ impl Recipe {
             keep_best: self.keep_best,
             patience: self.patience,
             validate_every: self.validate_every,
+            // Checked by `data_spec`, which every run reads its data through.
+            handwriting: self.handwriting_settings().ok().flatten(),
+            validation_classes: self
+                .val_classes
+                .as_deref()
+                .map(parse_class_list)
+                .unwrap_or_default(),
         }
+    }
+
+    /// The handwriting preprocessing the recipe asks for, if any.
+    pub fn handwriting_settings(&self) -> Result<Option<Handwriting>, RecipeError> {
+        if !self.handwriting {
+            return Ok(None);
+        }
+        let threshold = match self.ink_threshold.trim() {
+            "otsu" => Threshold::Otsu,
+            v => Threshold::Fixed(v.parse::<f32>().map_err(|_| {
+                invalid(
+                    "ink-threshold",
+                    format!("'{v}' is neither `otsu` nor a number"),
+                )
+            })?),
+        };
+        let hw = Handwriting {
+            threshold,
+            invert: true,
+            margin: self.ink_margin,
+        };
+        hw.check().map_err(|e| {
+            let key = if matches!(threshold, Threshold::Fixed(t) if !(t > 0.0 && t < 1.0)) {
+                "ink-threshold"
+            } else {
+                "ink-margin"
+            };
+            invalid(key, e.to_string())
+        })?;
+        Ok(Some(hw))
     }
 
     /// The image shape the data is read at (`None`: the first image's own).
@@ -278,13 +330,33 @@ impl Recipe {
         };
         let mut spec = DataSpec::parse(data)?;
         spec.class_depth = self.class_depth;
+        spec.handwriting = self.handwriting_settings()?;
         Ok(spec)
     }
 
     /// Reads the training data the recipe names; returns it with its canonical spec.
     pub fn load_data(&self) -> anyhow::Result<(Dataset, String)> {
         let spec = self.data_spec()?;
-        let classes = self.classes.as_deref().map(parse_class_list);
+        let mut classes = self.classes.as_deref().map(parse_class_list);
+        if let Some(val) = self.val_classes.as_deref().map(parse_class_list) {
+            // The held-out classes are read too (after the training ones); the split sets them
+            // aside by name.
+            let Some(train) = classes.as_mut() else {
+                return Err(invalid(
+                    "val-classes",
+                    "needs `classes` too: the classes to train on".into(),
+                )
+                .into());
+            };
+            if let Some(both) = val.iter().find(|v| train.contains(v)) {
+                return Err(invalid(
+                    "val-classes",
+                    format!("'{both}' is also a training class in `classes`"),
+                )
+                .into());
+            }
+            train.extend(val);
+        }
         let data = load_dataset(
             &spec,
             self.split,

@@ -198,13 +198,13 @@ fn class_depth_two_reads_omniglot_layout() {
         height: 5,
         width: 5,
     };
-    let d = read_image_folder_at_depth(dir.path(), Some(shape), 2).unwrap();
+    let d = read_image_folder_at_depth(dir.path(), Some(shape), 2, None).unwrap();
     assert_eq!(
         d.class_names,
         vec!["greek/alpha", "greek/beta", "latin/a", "latin/b"]
     );
     assert_eq!(d.len(), 8);
-    let err = read_image_folder_at_depth(dir.path(), Some(shape), 3)
+    let err = read_image_folder_at_depth(dir.path(), Some(shape), 3, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("depth 3"), "{err}");

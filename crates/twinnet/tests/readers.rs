@@ -191,7 +191,7 @@ fn pair_list_with_header_and_relative_paths() {
         "path_a\tpath_b\tlabel\na.png\tb.png\t0\na.png\ta.png\t1\n# comment\n\nb.png\tb.png\tsame\n",
     )
     .unwrap();
-    let p = read_pair_list(&dir.path().join("pairs.tsv"), None).unwrap();
+    let p = read_pair_list(&dir.path().join("pairs.tsv"), None, None).unwrap();
     assert_eq!(p.pairs, vec![(0, 1, false), (0, 0, true), (1, 1, true)]);
     assert_eq!(p.paths.len(), 2);
     std::fs::write(
@@ -199,12 +199,12 @@ fn pair_list_with_header_and_relative_paths() {
         "a.png\tb.png\t1\na.png\tb.png\tmaybe\n",
     )
     .unwrap();
-    let err = read_pair_list(&dir.path().join("bad.tsv"), None)
+    let err = read_pair_list(&dir.path().join("bad.tsv"), None, None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("bad.tsv:2") && err.contains("maybe"), "{err}");
     std::fs::write(dir.path().join("cols.tsv"), "a.png\tb.png\n").unwrap();
-    let err = read_pair_list(&dir.path().join("cols.tsv"), None)
+    let err = read_pair_list(&dir.path().join("cols.tsv"), None, None)
         .unwrap_err()
         .to_string();
     assert!(

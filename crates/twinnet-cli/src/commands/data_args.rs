@@ -6,7 +6,8 @@ use twinnet::eval::EvalData;
 /// Which data to evaluate on.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Evaluation data: an IDX folder, an image folder or a pair list (see `train --help`);
+    /// Evaluation data: an IDX folder, an image folder, a pair list or signatures:DIR (see
+    /// `train --help`);
     /// one-shot needs class labels. For a text model (`eval`): a TSV of text pairs
     /// `text_a<TAB>text_b<TAB>label or score`.
     #[arg(long)]

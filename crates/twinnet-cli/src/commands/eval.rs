@@ -26,6 +26,10 @@ pub struct Args {
     /// query against all the others.
     #[arg(long)]
     pub retrieval: bool,
+    /// Signatures: also compare each questioned signature against K genuine references of the
+    /// claimed writer (mean and min distance), as a bank checks specimens.
+    #[arg(long, value_name = "K")]
+    pub references: Option<usize>,
     /// Also write the pictures (ROC, histograms, embedding map, training curves) to this folder.
     #[arg(long)]
     pub plots: Option<PathBuf>,
@@ -55,6 +59,7 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
         retrieval: args.retrieval,
         plots: args.plots.clone(),
+        references: args.references,
     };
     let report = evaluate_model_dir(&args.model, &data, &settings)?;
     if let (Some(dir), false) = (&args.plots, args.json) {

@@ -13,8 +13,9 @@ use twinnet::{Distance, LossKind, Recipe};
 /// from the default shown.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
-    /// Training data: an IDX folder, an image folder (one sub-folder per class) or a TSV pair
-    /// list (path_a, path_b, label with 1 = same); force a format with idx:, folder:, pairs:.
+    /// Training data: an IDX folder, an image folder (one sub-folder per class), a TSV pair
+    /// list (path_a, path_b, label with 1 = same), or signatures:DIR (DIR/<writer>/genuine/*
+    /// and DIR/<writer>/forged/*); force a format with idx:, folder:, pairs:.
     #[arg(long)]
     pub data: Option<String>,
     /// Output model directory (also holds metrics.jsonl and the checkpoint).
@@ -121,6 +122,22 @@ pub struct Args {
     /// Pairs (or images, for P×K) per epoch [default: one per training item].
     #[arg(long)]
     pub pairs_per_epoch: Option<usize>,
+    /// Comma-separated classes (signatures: writers) held out whole for validation and
+    /// calibration, instead of --val-fraction of them [default: none].
+    #[arg(long)]
+    pub val_classes: Option<String>,
+    /// Handwriting preprocessing: threshold the ink, crop to it, fit the --image-size canvas
+    /// keeping the aspect ratio (centred, padded), ink bright on black; stored in the model so
+    /// embed, verify and serve prepare images the same way.
+    #[arg(long)]
+    pub handwriting: bool,
+    /// Ink threshold of --handwriting: otsu or a gray level in (0, 1) [default: otsu].
+    #[arg(long)]
+    pub ink_threshold: Option<String>,
+    /// Paper left around the ink by --handwriting, as a fraction of the canvas's shorter side
+    /// [default: 0.05].
+    #[arg(long)]
+    pub ink_margin: Option<f32>,
     /// Continue from the checkpoint in --out.
     #[arg(long)]
     pub resume: bool,
@@ -178,11 +195,13 @@ impl Args {
             classes_per_batch => classes_per_batch, per_class => per_class, miner => miner,
             reducer => reducer, mnrl_scale => mnrl_scale, tower => tower,
             embedding_dim => embedding_dim, conv_channels => conv_channels, hidden => hidden,
-            seed => seed, val_fraction => val_fraction, val_pairs => val_pairs);
-        set_some!(data, out, classes, image_size, channels);
+            seed => seed, val_fraction => val_fraction, val_pairs => val_pairs,
+            ink_threshold => ink_threshold, ink_margin => ink_margin);
+        set_some!(data, out, classes, image_size, channels, val_classes);
         set_some!(pairs_per_epoch, grad_clip, patience, validate_every);
         r.pk_replacement |= self.pk_replacement;
         r.normalize |= self.normalize;
+        r.handwriting |= self.handwriting;
         r.keep_best |= self.keep_best;
         if self.augment && r.augment.is_none() {
             r.augment = Some(AugmentConfig::default());

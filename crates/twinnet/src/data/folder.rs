@@ -1,7 +1,7 @@
 //! Image folders: one sub-folder per class (`root/<class>/<image>`).
 
 use super::image_input::probe_image_shape;
-use super::{load_image_file, ImageShape, LabeledImages};
+use super::{load_image_with, Handwriting, ImageShape, LabeledImages};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::fs;
@@ -13,15 +13,17 @@ const EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "pgm", "ppm", "pnm", "bmp",
 /// order. Images are converted and resized to `shape`; without one, the first image's size and
 /// colour (grayscale → 1 channel, else 3) set it.
 pub fn read_image_folder(root: &Path, shape: Option<ImageShape>) -> Result<LabeledImages> {
-    read_image_folder_at_depth(root, shape, 1)
+    read_image_folder_at_depth(root, shape, 1, None)
 }
 
 /// Like [`read_image_folder`], with classes `depth` levels down: at depth 2,
-/// `root/alphabet/character/*.png` (Omniglot's layout) gives classes named `alphabet/character`.
+/// `root/alphabet/character/*.png` (Omniglot's layout) gives classes named `alphabet/character`,
+/// each image through the handwriting preprocessing when one is given.
 pub fn read_image_folder_at_depth(
     root: &Path,
     shape: Option<ImageShape>,
     depth: usize,
+    handwriting: Option<&Handwriting>,
 ) -> Result<LabeledImages> {
     if depth == 0 {
         bail!("`class-depth` must be at least 1");
@@ -76,7 +78,7 @@ pub fn read_image_folder_at_depth(
     };
     let decoded: Vec<Vec<f32>> = files
         .par_iter()
-        .map(|(_, p)| load_image_file(p, shape))
+        .map(|(_, p)| load_image_with(p, shape, handwriting))
         .collect::<Result<_>>()?;
     Ok(LabeledImages {
         pixels: decoded.concat(),

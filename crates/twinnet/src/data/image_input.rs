@@ -1,6 +1,7 @@
 //! Decoding one image file into the tower's input layout.
 
-use anyhow::{Context, Result};
+use super::Handwriting;
+use anyhow::{bail, Context, Result};
 use image::imageops::FilterType;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -31,15 +32,56 @@ pub fn load_image_file(path: &Path, shape: ImageShape) -> Result<Vec<f32>> {
     Ok(to_input(decode(path)?, shape))
 }
 
+/// Like [`load_image_file`], through the handwriting preprocessing when one is given
+/// (grayscale shapes only).
+pub fn load_image_with(
+    path: &Path,
+    shape: ImageShape,
+    handwriting: Option<&Handwriting>,
+) -> Result<Vec<f32>> {
+    prepare(decode(path)?, shape, handwriting, path)
+}
+
+/// Like [`load_image_bytes`], through the handwriting preprocessing when one is given.
+pub fn load_image_bytes_with(
+    bytes: &[u8],
+    shape: ImageShape,
+    handwriting: Option<&Handwriting>,
+    name: &str,
+) -> Result<Vec<f32>> {
+    let img = decode_bytes(bytes, name)?;
+    prepare(img, shape, handwriting, Path::new(name))
+}
+
+fn prepare(
+    img: image::DynamicImage,
+    shape: ImageShape,
+    handwriting: Option<&Handwriting>,
+    name: &Path,
+) -> Result<Vec<f32>> {
+    match handwriting {
+        None => Ok(to_input(img, shape)),
+        Some(_) if shape.channels != 1 => bail!(
+            "{}: handwriting preprocessing makes grayscale images; the shape asks for {} channels",
+            name.display(),
+            shape.channels
+        ),
+        Some(h) => h.prepare(&img.to_luma8(), shape.height, shape.width, name),
+    }
+}
+
 /// Like [`load_image_file`], for an image already in memory (an upload); `name` goes in the
 /// error when the bytes are not an image.
 pub fn load_image_bytes(bytes: &[u8], shape: ImageShape, name: &str) -> Result<Vec<f32>> {
-    let img = image::ImageReader::new(std::io::Cursor::new(bytes))
+    Ok(to_input(decode_bytes(bytes, name)?, shape))
+}
+
+fn decode_bytes(bytes: &[u8], name: &str) -> Result<image::DynamicImage> {
+    image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .with_context(|| format!("cannot read image {name}"))?
         .decode()
-        .with_context(|| format!("cannot decode image {name}"))?;
-    Ok(to_input(img, shape))
+        .with_context(|| format!("cannot decode image {name}"))
 }
 
 /// Converts a decoded image to the shape's channels and size, scaled to `[0, 1]`.

@@ -6,9 +6,11 @@
 mod augment;
 mod fetch;
 mod folder;
+mod handwriting;
 mod idx;
 mod image_input;
 mod pairs;
+mod signatures;
 mod spec;
 mod text;
 mod text_pairs;
@@ -16,9 +18,14 @@ mod text_pairs;
 pub use augment::{shift_image, AugmentConfig};
 pub use fetch::{fetch, Fetched, FETCHABLE};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
+pub use handwriting::{otsu_level, Handwriting, Threshold};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
-pub use image_input::{load_image_bytes, load_image_file, save_item_png, ImageShape};
+pub use image_input::{
+    load_image_bytes, load_image_bytes_with, load_image_file, load_image_with, save_item_png,
+    ImageShape,
+};
 pub use pairs::{read_pair_list, PairList};
+pub use signatures::{read_signatures, SignatureSet};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};
 pub use text_pairs::{
@@ -33,6 +40,8 @@ pub enum Dataset {
     Labeled(LabeledImages),
     /// A given list of labelled pairs.
     Pairs(PairList),
+    /// Genuine signatures and skilled forgeries, labelled by writer.
+    Signatures(SignatureSet),
 }
 
 impl Dataset {
@@ -41,6 +50,7 @@ impl Dataset {
         match self {
             Dataset::Labeled(d) => d.shape,
             Dataset::Pairs(p) => p.shape,
+            Dataset::Signatures(s) => s.images.shape,
         }
     }
 
@@ -49,6 +59,7 @@ impl Dataset {
         match self {
             Dataset::Labeled(d) => d.class_names.clone(),
             Dataset::Pairs(_) => Vec::new(),
+            Dataset::Signatures(s) => s.images.class_names.clone(),
         }
     }
 
@@ -57,6 +68,7 @@ impl Dataset {
         match self {
             Dataset::Labeled(d) => d.item(i),
             Dataset::Pairs(p) => p.item(i),
+            Dataset::Signatures(s) => s.images.item(i),
         }
     }
 }
@@ -86,6 +98,12 @@ pub fn load_dataset(
             &spec.path,
             shape,
             spec.class_depth,
+            spec.handwriting.as_ref(),
+        )?),
+        DataFormat::Signatures => Dataset::Signatures(read_signatures(
+            &spec.path,
+            shape,
+            spec.handwriting.as_ref(),
         )?),
         DataFormat::Pairs => {
             if classes.is_some() {
@@ -94,11 +112,16 @@ pub fn load_dataset(
                     spec.path.display()
                 );
             }
-            Dataset::Pairs(read_pair_list(&spec.path, shape)?)
+            Dataset::Pairs(read_pair_list(
+                &spec.path,
+                shape,
+                spec.handwriting.as_ref(),
+            )?)
         }
     };
     Ok(match (data, classes) {
         (Dataset::Labeled(d), Some(names)) => Dataset::Labeled(d.select_classes(names)?),
+        (Dataset::Signatures(s), Some(names)) => Dataset::Signatures(s.select_writers(names)?),
         (d, _) => d,
     })
 }
@@ -136,6 +159,13 @@ impl LabeledImages {
     /// Keeps only the items whose class name is in `names`, renumbering the classes in the
     /// order given. Unknown names are an error that lists the classes there are.
     pub fn select_classes(self, names: &[String]) -> Result<Self> {
+        let map = self.class_map(names)?;
+        Ok(self.filter_map_labels(|l| map[l], names.to_vec()))
+    }
+
+    /// For each class, its index in `names` (`None`: not selected); an unknown or repeated
+    /// name is an error listing the classes there are.
+    pub(crate) fn class_map(&self, names: &[String]) -> Result<Vec<Option<usize>>> {
         if names.is_empty() {
             bail!("`classes` selects no class; give a comma-separated list such as 0,1,2");
         }
@@ -155,7 +185,7 @@ impl LabeledImages {
                 ),
             }
         }
-        Ok(self.filter_map_labels(|l| map[l], names.to_vec()))
+        Ok(map)
     }
 
     /// Keeps the items at `indices` (in that order).

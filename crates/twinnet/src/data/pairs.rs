@@ -1,7 +1,7 @@
 //! Pair lists: `path_a<TAB>path_b<TAB>label` with `1 = same`, `0 = different`.
 
 use super::image_input::probe_image_shape;
-use super::{load_image_file, ImageShape};
+use super::{load_image_with, Handwriting, ImageShape};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -33,7 +33,11 @@ impl PairList {
 /// lines starting with `#` are skipped, and a first line whose label is not 0/1 is a header.
 /// Labels use the common convention `1 = same`, `0 = different` (also `same`/`different`,
 /// `true`/`false`).
-pub fn read_pair_list(path: &Path, shape: Option<ImageShape>) -> Result<PairList> {
+pub fn read_pair_list(
+    path: &Path,
+    shape: Option<ImageShape>,
+    handwriting: Option<&Handwriting>,
+) -> Result<PairList> {
     let text = fs::read_to_string(path)
         .with_context(|| format!("cannot read pair list {}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -94,7 +98,7 @@ pub fn read_pair_list(path: &Path, shape: Option<ImageShape>) -> Result<PairList
     };
     let decoded: Vec<Vec<f32>> = paths
         .par_iter()
-        .map(|p| load_image_file(p, shape))
+        .map(|p| load_image_with(p, shape, handwriting))
         .collect::<Result<_>>()?;
     Ok(PairList {
         pixels: decoded.concat(),

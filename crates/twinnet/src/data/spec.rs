@@ -1,5 +1,7 @@
-//! `--data SPEC`: a path whose format is detected, or forced with `idx:`, `folder:`, `pairs:`.
+//! `--data SPEC`: a path whose format is detected, or forced with `idx:`, `folder:`, `pairs:`,
+//! `signatures:` (a signature folder is never guessed: it looks like an image folder).
 
+use super::Handwriting;
 use anyhow::{bail, Result};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,10 +15,12 @@ pub enum DataFormat {
     Folder,
     /// A TSV pair list.
     Pairs,
+    /// A signature folder: `<writer>/genuine/*` and `<writer>/forged/*`.
+    Signatures,
 }
 
 /// A parsed `--data` value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DataSpec {
     /// The detected or forced format.
     pub format: DataFormat,
@@ -24,6 +28,8 @@ pub struct DataSpec {
     pub path: PathBuf,
     /// For image folders: how many folder levels down the classes sit (1: `root/<class>/`).
     pub class_depth: usize,
+    /// Handwriting preprocessing applied to every image (none: resize and scale).
+    pub handwriting: Option<Handwriting>,
 }
 
 impl DataSpec {
@@ -33,6 +39,7 @@ impl DataSpec {
             Some(("idx", r)) => (Some(DataFormat::Idx), r),
             Some(("folder", r)) => (Some(DataFormat::Folder), r),
             Some(("pairs", r)) => (Some(DataFormat::Pairs), r),
+            Some(("signatures", r)) => (Some(DataFormat::Signatures), r),
             _ => (None, spec),
         };
         let path = PathBuf::from(rest);
@@ -47,6 +54,7 @@ impl DataSpec {
             format,
             path,
             class_depth: 1,
+            handwriting: None,
         })
     }
 }
@@ -71,6 +79,7 @@ impl fmt::Display for DataSpec {
             DataFormat::Idx => "idx",
             DataFormat::Folder => "folder",
             DataFormat::Pairs => "pairs",
+            DataFormat::Signatures => "signatures",
         };
         write!(f, "{p}:{}", self.path.display())
     }

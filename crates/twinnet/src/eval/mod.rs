@@ -9,13 +9,16 @@ mod plot_set;
 pub mod plots;
 mod retrieval;
 mod roc;
+mod signatures;
 mod text;
 #[cfg(feature = "text")]
 mod text_model_eval;
 mod verification;
 mod whiten;
 
-pub use model_eval::{evaluate_model_dir, one_shot_model_dir, EvalData, EvalReport, EvalSettings};
+pub use model_eval::{
+    evaluate_model_dir, one_shot_model_dir, EvalData, EvalReport, EvalSettings, SignatureEval,
+};
 pub use oneshot::{one_shot, OneShotResult, ShotRule};
 pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
 #[cfg(feature = "plots")]
@@ -24,6 +27,9 @@ pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{
     accuracy_at, auc, calibrate_threshold, eer, roc_curve, tar_at_far, RocPoint,
     VerificationMetrics,
+};
+pub use signatures::{
+    signature_pair_metrics, signature_reference_metrics, ForgeryMetrics, ReferenceMetrics,
 };
 pub use text::{
     average_precision, distinct_texts, evaluate_text_pairs, f1_at, pearson, spearman,

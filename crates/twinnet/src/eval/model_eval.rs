@@ -2,9 +2,12 @@
 //! TAR@FAR at the threshold calibrated on validation data when the model was trained, never
 //! here), retrieval, and one-shot episodes, each as one call that a front end only prints.
 
+use super::signatures::{
+    signature_pair_metrics, signature_reference_metrics, ForgeryMetrics, ReferenceMetrics,
+};
 use super::RetrievalMetrics;
 use super::{evaluate_model_scores, evaluate_one_shot, retrieval, OneShotReport, OneShotSettings};
-use crate::data::{load_dataset, DataSpec, Dataset, Split};
+use crate::data::{load_dataset, DataSpec, Dataset, SignatureSet, Split};
 use crate::model::TwinModel;
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -39,6 +42,8 @@ impl EvalData {
     pub fn load(&self, model: &TwinModel) -> Result<(DataSpec, Dataset)> {
         let mut spec = DataSpec::parse(&self.spec)?;
         spec.class_depth = self.class_depth;
+        // Questioned images are prepared exactly as the training images were.
+        spec.handwriting = model.manifest.input.handwriting;
         let data = load_dataset(
             &spec,
             self.split,
@@ -77,6 +82,22 @@ pub struct EvalReport {
     /// Retrieval metrics, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retrieval: Option<RetrievalMetrics>,
+    /// For a signature folder: skilled and random forgeries apart (keys at the top level).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<SignatureEval>,
+}
+
+/// Signature figures of an evaluation (`eer_skilled`, `eer_random`, … in the JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureEval {
+    /// Every genuine–genuine, genuine–skilled and genuine–random pair of the writers.
+    #[serde(flatten)]
+    pub pairs: ForgeryMetrics,
+    /// Writers evaluated.
+    pub writers: usize,
+    /// Questioned signatures against K references, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub references: Option<ReferenceMetrics>,
 }
 
 /// How a verification evaluation draws its pairs and what else it measures.
@@ -90,6 +111,9 @@ pub struct EvalSettings {
     pub retrieval: bool,
     /// Also draw the pictures into this folder.
     pub plots: Option<PathBuf>,
+    /// Signatures: also compare each questioned signature against this many genuine
+    /// references of the claimed writer.
+    pub references: Option<usize>,
 }
 
 impl Default for EvalSettings {
@@ -99,6 +123,7 @@ impl Default for EvalSettings {
             seed: 0,
             retrieval: false,
             plots: None,
+            references: None,
         }
     }
 }
@@ -121,7 +146,19 @@ pub fn evaluate_model_dir(
             let dim = model.manifest.tower.embedding_dim();
             Some(retrieval(&emb, dim, &d.labels, &model.scorer))
         }
+        (Dataset::Signatures(set), true) => {
+            let emb = model.embed_all(set.images.len(), |i| set.images.item(i));
+            let dim = model.manifest.tower.embedding_dim();
+            Some(retrieval(&emb, dim, &set.images.labels, &model.scorer))
+        }
         (Dataset::Pairs(_), true) => bail!("`retrieval` needs class labels, not a pair list"),
+        _ => None,
+    };
+    let signatures = match &data_set {
+        Dataset::Signatures(set) => Some(signature_eval(&model, set, s)?),
+        _ if s.references.is_some() => {
+            bail!("`references` compares signatures with a writer's references; use a signatures: folder")
+        }
         _ => None,
     };
     Ok(EvalReport {
@@ -140,6 +177,26 @@ pub fn evaluate_model_dir(
         classes: data.classes.clone().unwrap_or_default(),
         seed: s.seed,
         retrieval: retrieval_metrics,
+        signatures,
+    })
+}
+
+fn signature_eval(
+    model: &TwinModel,
+    set: &SignatureSet,
+    s: &EvalSettings,
+) -> Result<SignatureEval> {
+    let emb = model.embed_all(set.images.len(), |i| set.images.item(i));
+    let dim = model.manifest.tower.embedding_dim();
+    let threshold = model.manifest.threshold;
+    let references = s
+        .references
+        .map(|k| signature_reference_metrics(set, &emb, dim, &model.scorer, threshold, k, s.seed))
+        .transpose()?;
+    Ok(SignatureEval {
+        pairs: signature_pair_metrics(set, &emb, dim, &model.scorer, threshold),
+        writers: set.images.class_names.len(),
+        references,
     })
 }
 

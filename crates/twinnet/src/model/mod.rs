@@ -6,7 +6,7 @@
 
 use crate::backend;
 use crate::batch::{to_rows, InputSpec};
-use crate::data::{load_image_file, shift_image};
+use crate::data::{load_image_with, shift_image};
 use crate::distance::Distance;
 use crate::eval::VerificationMetrics;
 use crate::fsutil::{sha256_hex, write_atomic};
@@ -359,7 +359,13 @@ impl TwinModel {
     pub fn embed_files(&self, paths: &[PathBuf]) -> Result<Vec<Vec<f32>>> {
         let pixels: Vec<Vec<f32>> = paths
             .iter()
-            .map(|p| load_image_file(p, self.manifest.input.shape))
+            .map(|p| {
+                load_image_with(
+                    p,
+                    self.manifest.input.shape,
+                    self.manifest.input.handwriting.as_ref(),
+                )
+            })
             .collect::<Result<_>>()?;
         let refs: Vec<&[f32]> = pixels.iter().map(Vec::as_slice).collect();
         Ok(self.embed_pixels(&refs))

@@ -3,7 +3,7 @@
 use super::{f4, opt4, Table};
 use crate::data::Fetched;
 use crate::embedder::Verdict;
-use crate::eval::{EvalReport, OneShotReport, RetrievalMetrics};
+use crate::eval::{EvalReport, ForgeryMetrics, OneShotReport, RetrievalMetrics, SignatureEval};
 use crate::gallery::{Entry, Identification};
 use crate::train::TrainReport;
 use std::fmt;
@@ -52,10 +52,53 @@ impl fmt::Display for EvalReport {
         );
         t.pair("accuracy", f4(self.accuracy));
         t.fmt(f)?;
-        match &self.retrieval {
-            Some(r) => write!(f, "\n\n{r}"),
+        if let Some(r) = &self.retrieval {
+            write!(f, "\n\n{r}")?;
+        }
+        match &self.signatures {
+            Some(s) => write!(f, "\n\n{s}"),
             None => Ok(()),
         }
+    }
+}
+
+impl fmt::Display for SignatureEval {
+    /// Skilled and random forgeries side by side, by pairs and against references.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut t = Table::new(&[
+            "scoring",
+            "genuine",
+            "skilled",
+            "random",
+            "eer_skilled",
+            "eer_random",
+            "auc_skilled",
+            "auc_random",
+            "frr",
+            "far_skilled",
+            "far_random",
+        ]);
+        let mut add = |name: String, m: &ForgeryMetrics| {
+            t.row(vec![
+                name,
+                m.genuine_pairs.to_string(),
+                m.skilled_pairs.to_string(),
+                m.random_pairs.to_string(),
+                f4(m.eer_skilled),
+                f4(m.eer_random),
+                f4(m.auc_skilled),
+                f4(m.auc_random),
+                f4(m.frr),
+                f4(m.far_skilled),
+                f4(m.far_random),
+            ]);
+        };
+        add(format!("pairs ({} writers)", self.writers), &self.pairs);
+        if let Some(r) = &self.references {
+            add(format!("mean of {} references", r.references), &r.mean);
+            add(format!("min of {} references", r.references), &r.min);
+        }
+        t.fmt(f)
     }
 }
 

@@ -3,10 +3,12 @@
 mod miner;
 mod pairs;
 mod pk;
+mod signature_pairs;
 
 pub use miner::{Mined, Miner};
 pub use pairs::{balanced_pairs, random_triplets, split_indices, ClassIndex};
 pub use pk::PkSampler;
+pub use signature_pairs::{all_signature_pairs, sampled_signature_pairs, SignaturePair};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

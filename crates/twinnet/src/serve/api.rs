@@ -155,7 +155,7 @@ async fn embed_inputs(state: &AppState, inputs: Vec<Input>) -> Result<Vec<Vec<f3
             .iter()
             .map(|i| prepare(kind, i))
             .collect::<anyhow::Result<Vec<Prepared>>>()?,
-        InputKind::Image(_) => tokio::task::spawn_blocking(move || {
+        InputKind::Image(..) => tokio::task::spawn_blocking(move || {
             inputs
                 .iter()
                 .map(|i| prepare(kind, i))
@@ -365,7 +365,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         model_kind: match info.kind {
-            InputKind::Image(_) => "image".into(),
+            InputKind::Image(..) => "image".into(),
             InputKind::Text => "text".into(),
         },
         dim: info.dim,

@@ -1,7 +1,7 @@
 //! The recipe of a training run.
 
 use super::optim::{LrSchedule, OptimSettings};
-use crate::data::AugmentConfig;
+use crate::data::{AugmentConfig, Handwriting};
 use crate::distance::Distance;
 use crate::loss::{LossKind, Reducer};
 use crate::sampling::Miner;
@@ -141,6 +141,14 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
     /// Also validate every this many optimiser steps (reported, and kept in `metrics.jsonl`).
     pub validate_every: Option<usize>,
+    /// Handwriting preprocessing the data was read with; the model's manifest records it so
+    /// questioned images are prepared the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handwriting: Option<Handwriting>,
+    /// Classes held out whole for validation (class-disjoint validation, e.g. unseen writers);
+    /// empty: `validation_fraction` of the items (of the writers, for signatures) is held out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub validation_classes: Vec<String>,
 }
 
 impl Default for TrainConfig {
@@ -172,6 +180,8 @@ impl Default for TrainConfig {
             keep_best: false,
             patience: None,
             validate_every: None,
+            handwriting: None,
+            validation_classes: Vec::new(),
         }
     }
 }

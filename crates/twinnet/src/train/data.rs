@@ -1,7 +1,10 @@
 //! What a run trains on, split once (seeded) into training and validation parts.
 
-use crate::data::{Dataset, ImageShape};
-use crate::sampling::{balanced_pairs, rng_for, split_indices, stream, ClassIndex};
+use crate::data::{Dataset, ImageShape, SignatureSet};
+use crate::sampling::{
+    balanced_pairs, rng_for, sampled_signature_pairs, split_indices, stream, ClassIndex,
+    SignaturePair,
+};
 use anyhow::{bail, Result};
 
 /// The split used by one run: a pool of items, the training part and the fixed validation pairs.
@@ -32,11 +35,25 @@ impl Split {
         &self.pixels[i * n..(i + 1) * n]
     }
 
-    pub fn new(data: Dataset, fraction: f64, val_pairs: usize, seed: u64) -> Result<Self> {
+    /// Splits `data`: `fraction` of the items (of the pairs; of the writers) held out, or the
+    /// classes named in `val_classes` held out whole (signatures only, for now).
+    pub fn new(
+        data: Dataset,
+        fraction: f64,
+        val_pairs: usize,
+        val_classes: &[String],
+        seed: u64,
+    ) -> Result<Self> {
         if !(0.0..1.0).contains(&fraction) || fraction == 0.0 {
             bail!("`val-fraction` must be in (0, 1); the threshold is calibrated on the validation split");
         }
+        if !val_classes.is_empty() && !matches!(data, Dataset::Signatures(_)) {
+            bail!("`val-classes` holds out writers of a signatures: folder; other data is split by `val-fraction`");
+        }
         match data {
+            Dataset::Signatures(set) => {
+                signature_split(set, fraction, val_pairs, val_classes, seed)
+            }
             Dataset::Labeled(d) => {
                 let mut rng = rng_for(seed, stream::SPLIT, 0);
                 let (train, val) = split_indices(d.len(), fraction, &mut rng);
@@ -104,4 +121,61 @@ impl Split {
         };
         (0..ids.len()).map(move |k| self.item(ids[k]))
     }
+}
+
+/// Writer-independent split of a signature set: validation writers never train, and the
+/// training pairs are genuine, skilled and random pairs of the training writers.
+fn signature_split(
+    set: SignatureSet,
+    fraction: f64,
+    val_pairs: usize,
+    val_classes: &[String],
+    seed: u64,
+) -> Result<Split> {
+    let names = &set.images.class_names;
+    let (train, val): (Vec<usize>, Vec<usize>) = if val_classes.is_empty() {
+        let mut rng = rng_for(seed, stream::SPLIT, 0);
+        let (train, val) = split_indices(names.len(), fraction, &mut rng);
+        (train, val)
+    } else {
+        (0..names.len()).partition(|&w| !val_classes.contains(&names[w]))
+    };
+    if train.len() < 2 || val.len() < 2 {
+        bail!(
+            "a signature split needs at least 2 training and 2 validation writers (random forgeries pair two writers); it has {} and {} of {} writers — choose `classes`, `val-classes` or `val-fraction` accordingly",
+            train.len(),
+            val.len(),
+            names.len()
+        );
+    }
+    let labels = &set.images.labels;
+    let as_bool = |v: Vec<(usize, usize, SignaturePair)>| -> Vec<(usize, usize, bool)> {
+        v.into_iter()
+            .map(|(a, b, k)| (a, b, k == SignaturePair::Genuine))
+            .collect()
+    };
+    let mut rng = rng_for(seed, stream::TRAIN, 0);
+    let train_pairs = as_bool(sampled_signature_pairs(
+        labels,
+        &set.forged,
+        &train,
+        &mut rng,
+    ));
+    let mut vrng = rng_for(seed, stream::VALIDATION, 0);
+    let mut val_all = sampled_signature_pairs(labels, &set.forged, &val, &mut vrng);
+    // Shuffled, so a cap keeps every kind in proportion.
+    val_all.truncate(val_pairs.max(2));
+    let val_pairs = as_bool(val_all);
+    if val_pairs.iter().all(|p| p.2) || val_pairs.iter().all(|p| !p.2) {
+        bail!("the validation writers give only one kind of pair; raise `val-pairs`");
+    }
+    Ok(Split {
+        shape: set.images.shape,
+        train_index: None,
+        train_items: Vec::new(),
+        val_count: val_pairs.len(),
+        train_pairs,
+        val_pairs,
+        pixels: set.images.pixels,
+    })
 }

@@ -154,7 +154,10 @@ pub(crate) fn fit_image(
     observer: &mut dyn Observer,
 ) -> Result<Trained> {
     cfg.check()?;
-    check_recipe(cfg, matches!(data, Dataset::Pairs(_)))?;
+    check_recipe(
+        cfg,
+        matches!(data, Dataset::Pairs(_) | Dataset::Signatures(_)),
+    )?;
     let classes = data.class_names();
     let shape = data.shape();
     let [c, h, w] = tower_cfg.input_shape();
@@ -170,6 +173,7 @@ pub(crate) fn fit_image(
         data,
         cfg.validation_fraction,
         cfg.validation_pairs,
+        &cfg.validation_classes,
         cfg.seed,
     )?;
     let device = backend::training_device();
@@ -192,7 +196,10 @@ pub(crate) fn fit_image(
         }
         (state, net, optim)
     } else {
-        let input = InputSpec::fitted(shape, split.training_items());
+        let input = InputSpec {
+            handwriting: cfg.handwriting,
+            ..InputSpec::fitted(shape, split.training_items())
+        };
         let state = Checkpoint {
             epoch: 0,
             config: cfg.clone(),
