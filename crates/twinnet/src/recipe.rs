@@ -22,7 +22,7 @@ use crate::data::{
 use crate::distance::Distance;
 use crate::loss::{LossKind, Reducer};
 use crate::sampling::Miner;
-use crate::tower::{CnnConfig, MlpConfig, TowerConfig};
+use crate::tower::{CnnConfig, ConvNorm, EmbeddingActivation, MlpConfig, TowerConfig};
 use crate::train::{LrSchedule, OptimizerKind, SamplerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -128,6 +128,20 @@ pub struct Recipe {
     pub conv_channels: String,
     /// Widths of the hidden fully connected layers, comma-separated (may be empty).
     pub hidden: String,
+    /// Kernel size of each conv block, comma-separated (empty: 5 for every block).
+    pub kernel_sizes: String,
+    /// Stride of each conv block, comma-separated (empty: 1 for every block).
+    pub strides: String,
+    /// Max-pool of each conv block, comma-separated: 2 (2×2) or 0 (none) (empty: 2 for all).
+    pub pools: String,
+    /// Normalisation after each convolution: none, batch or instance.
+    pub norm: ConvNorm,
+    /// Dropout probability before each fully connected layer.
+    pub dropout: f64,
+    /// Average the last conv block over the image instead of flattening it.
+    pub global_pool: bool,
+    /// What the embedding goes through: none or sigmoid (Koch et al.).
+    pub embedding_activation: EmbeddingActivation,
     /// Scale embeddings to unit length.
     pub normalize: bool,
     /// Seed of every random choice.
@@ -187,6 +201,13 @@ impl Default for Recipe {
             channels: None,
             conv_channels: "32,64".into(),
             hidden: "256".into(),
+            kernel_sizes: String::new(),
+            strides: String::new(),
+            pools: String::new(),
+            norm: ConvNorm::None,
+            dropout: 0.0,
+            global_pool: false,
+            embedding_activation: EmbeddingActivation::None,
             normalize: false,
             seed: t.seed,
             val_fraction: t.validation_fraction,
@@ -379,6 +400,13 @@ impl Recipe {
                 hidden,
                 embedding_dim: self.embedding_dim,
                 normalize: self.normalize,
+                kernel_sizes: parse_list("kernel-sizes", &self.kernel_sizes)?,
+                strides: parse_list("strides", &self.strides)?,
+                pools: parse_pools(&self.pools)?,
+                norm: self.norm,
+                dropout: self.dropout,
+                global_pool: self.global_pool,
+                embedding_activation: self.embedding_activation,
             }),
             "mlp" => TowerConfig::Mlp(MlpConfig {
                 input_dim: shape.numel(),
@@ -422,6 +450,22 @@ pub fn parse_size(s: &str) -> Result<(usize, usize), RecipeError> {
             Ok((n, n))
         }
     }
+}
+
+/// Pool sizes: 2 or 0 per block.
+fn parse_pools(s: &str) -> Result<Vec<usize>, RecipeError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| match v {
+            "2" => Ok(2),
+            "0" => Ok(0),
+            _ => Err(invalid(
+                "pools",
+                format!("'{v}' is neither 2 (a 2×2 max-pool) nor 0 (none)"),
+            )),
+        })
+        .collect()
 }
 
 fn parse_list(key: &'static str, s: &str) -> Result<Vec<usize>, RecipeError> {

@@ -24,7 +24,13 @@ fn recipes() -> Vec<(String, Recipe)> {
 fn every_recipe_file_parses_and_round_trips() {
     let all = recipes();
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    for wanted in ["demo.toml", "mnist.toml", "oneshot.toml"] {
+    for wanted in [
+        "demo.toml",
+        "mnist.toml",
+        "oneshot.toml",
+        "signatures.toml",
+        "omniglot.toml",
+    ] {
         assert!(
             names.contains(&wanted),
             "recipes/{wanted} is missing: {names:?}"
@@ -50,6 +56,16 @@ fn every_recipe_file_parses_and_round_trips() {
     let oneshot = get("oneshot.toml");
     assert_eq!((oneshot.epochs, oneshot.embedding_dim), (6, 128));
     assert!(oneshot.augment.is_some());
+    // The handwriting recipes name their data layout's settings, so the command needs only
+    // `--data` and `--out`.
+    let sig = get("signatures.toml");
+    let val = sig.train_config().validation_classes;
+    assert_eq!(val, ["user21", "user22", "user23", "user24", "user25"]);
+    assert!(sig.handwriting_settings().unwrap().is_some());
+    assert_eq!(sig.classes.as_deref().unwrap().split(',').count(), 20);
+    let omni = get("omniglot.toml");
+    assert_eq!(omni.class_depth, 2);
+    assert!(omni.classes.as_deref().unwrap().contains("Tagalog/*"));
     let semi = get("mnist-triplet-semi-hard.toml");
     assert_eq!(
         (semi.loss, semi.sampler),
@@ -102,6 +118,32 @@ fn recipe_keys_and_values_are_checked() {
         .unwrap_err()
         .to_string()
         .contains("image-size"));
+    for (toml, key) in [
+        (
+            "handwriting = true\nink-threshold = \"dark\"",
+            "ink-threshold",
+        ),
+        (
+            "handwriting = true\nink-threshold = \"1.5\"",
+            "ink-threshold",
+        ),
+        ("handwriting = true\nink-margin = 0.7", "ink-margin"),
+    ] {
+        let recipe = Recipe::from_toml(toml).unwrap();
+        let err = recipe.handwriting_settings().unwrap_err().to_string();
+        assert!(err.contains(&format!("`{key}`")), "{toml}: {err}");
+    }
+    let pools = Recipe::from_toml("pools = \"2,3\"").unwrap();
+    let square = twinnet::data::ImageShape {
+        channels: 1,
+        height: 28,
+        width: 28,
+    };
+    assert!(pools
+        .tower_config(square)
+        .unwrap_err()
+        .to_string()
+        .contains("`pools`"));
     let bad_tower = Recipe::from_toml("tower = \"rnn\"").unwrap();
     let shape = twinnet::data::ImageShape {
         channels: 1,

@@ -3,7 +3,7 @@
 use crate::output::emit;
 use anyhow::Result;
 use std::path::PathBuf;
-use twinnet::data::fetch;
+use twinnet::data::fetch_from;
 
 /// Flags of `twinnet data`.
 #[derive(clap::Args, Debug)]
@@ -16,12 +16,18 @@ pub struct Args {
 enum Action {
     /// Fetch a dataset into a local folder.
     Fetch {
-        /// What to fetch: `mnist` (IDX files) or `minilm` (the all-MiniLM-L6-v2
-        /// sentence-transformers model).
+        /// What to fetch: `mnist` (IDX files), `minilm` (the all-MiniLM-L6-v2
+        /// sentence-transformers model), `svc2004` (signatures: <writer>/genuine, <writer>/forged)
+        /// or `omniglot` (the two small background sets as <alphabet>/<character>/*.png).
         name: String,
-        /// Destination folder [default: data/mnist or data/minilm].
+        /// Destination folder [default: data/NAME].
         #[arg(long)]
         dest: Option<PathBuf>,
+        /// svc2004 and omniglot: copy from this folder (SVC2004's writer folders; the folder
+        /// holding Omniglot's images_background_small1.zip and images_background_small2.zip)
+        /// [default: ../shared/data/NAME, else the public source].
+        #[arg(long)]
+        from: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -30,7 +36,12 @@ enum Action {
 
 /// Runs `twinnet data`.
 pub fn run(args: Args) -> Result<()> {
-    let Action::Fetch { name, dest, json } = args.action;
+    let Action::Fetch {
+        name,
+        dest,
+        from,
+        json,
+    } = args.action;
     let dest = dest.unwrap_or_else(|| PathBuf::from(format!("data/{name}")));
-    emit(&fetch(&name, &dest)?, json)
+    emit(&fetch_from(&name, &dest, from.as_deref())?, json)
 }

@@ -54,6 +54,10 @@ pub struct Args {
     /// 0 (the default) reads each image once.
     #[arg(long, default_value_t = 0, value_name = "R")]
     pub tta_shift: usize,
+    /// Draw each episode's classes from one alphabet (the first folder of the class names, as
+    /// with --class-depth 2 on Omniglot): Lake et al.'s within-alphabet runs.
+    #[arg(long)]
+    pub within_alphabet: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -76,6 +80,7 @@ pub fn run(args: Args) -> Result<()> {
         center: args.center,
         whiten: args.whiten.then_some(args.whiten_shrinkage),
         tta_shift: args.tta_shift,
+        within_alphabet: args.within_alphabet,
     };
     let out = one_shot_model_dir(&args.model, &data, &settings)?;
     if !out.seen_in_training.is_empty() {

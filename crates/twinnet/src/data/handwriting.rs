@@ -121,6 +121,13 @@ impl Handwriting {
         let scale = (inner_w as f64 / cw).min(inner_h as f64 / ch);
         let new_w = ((cw * scale).round() as u32).clamp(1, inner_w as u32);
         let new_h = ((ch * scale).round() as u32).clamp(1, inner_h as u32);
+        // Halve by keeping the darkest of each 2×2 block while the crop is over twice the
+        // target size: a one-pixel stroke on a large scan stays a stroke instead of fading into
+        // the paper when averaged down tenfold.
+        let mut crop = crop;
+        while crop.width() >= 2 * new_w && crop.height() >= 2 * new_h {
+            crop = darkest_halving(&crop);
+        }
         let resized = image::imageops::resize(&crop, new_w, new_h, FilterType::Triangle);
         let (off_x, off_y) = ((width - new_w as usize) / 2, (height - new_h as usize) / 2);
         let paper = if self.invert { 0.0 } else { 1.0 };
@@ -132,6 +139,22 @@ impl Handwriting {
         }
         Ok(canvas)
     }
+}
+
+/// Half the size, each pixel the darkest of its 2×2 block (a last odd row or column joins the
+/// block before it).
+fn darkest_halving(img: &GrayImage) -> GrayImage {
+    let (w, h) = (img.width() / 2, img.height() / 2);
+    GrayImage::from_fn(w.max(1), h.max(1), |x, y| {
+        let xs = 2 * x..if x + 1 == w { img.width() } else { 2 * x + 2 };
+        let mut darkest = 255u8;
+        for yy in 2 * y..if y + 1 == h { img.height() } else { 2 * y + 2 } {
+            for xx in xs.clone() {
+                darkest = darkest.min(img.get_pixel(xx, yy)[0]);
+            }
+        }
+        image::Luma([darkest])
+    })
 }
 
 /// The bounding box `(x0, y0, x1, y1)` (inclusive) of the pixels darker than `level`.
@@ -261,6 +284,26 @@ mod tests {
         let c = plain.prepare(&page, 8, 8, "p.png".as_ref()).unwrap();
         assert!(c[3 * 8..3 * 8 + 2].iter().all(|&v| v == 1.0));
         assert!(c[3 * 8 + 2] < 0.5 || c[4 * 8 + 2] < 0.5);
+    }
+
+    #[test]
+    fn thin_strokes_survive_a_large_reduction() {
+        // A one-pixel diagonal stroke across a 400×200 page, reduced to 40×20.
+        let mut page = GrayImage::from_pixel(400, 200, image::Luma([255]));
+        for x in 0..400 {
+            page.put_pixel(x, x / 2, image::Luma([0]));
+        }
+        let hw = Handwriting {
+            margin: 0.0,
+            ..Handwriting::default()
+        };
+        let c = hw.prepare(&page, 20, 40, "p.png".as_ref()).unwrap();
+        let brightest = c.iter().copied().fold(0.0f32, f32::max);
+        assert!(brightest > 0.6, "averaging alone would leave {brightest}");
+        // Every column still crosses the stroke.
+        for x in 0..40 {
+            assert!((0..20).any(|y| c[y * 40 + x] > 0.3), "column {x}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod augment;
 mod fetch;
+mod fetch_handwriting;
 mod folder;
 mod handwriting;
 mod idx;
@@ -16,7 +17,8 @@ mod text;
 mod text_pairs;
 
 pub use augment::{shift_image, AugmentConfig};
-pub use fetch::{fetch, Fetched, FETCHABLE};
+pub use fetch::{fetch, fetch_from, Fetched, FETCHABLE};
+pub use fetch_handwriting::{OMNIGLOT_SOURCE, SVC2004_SOURCE};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use handwriting::{otsu_level, Handwriting, Threshold};
 pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
@@ -157,10 +159,54 @@ impl LabeledImages {
     }
 
     /// Keeps only the items whose class name is in `names`, renumbering the classes in the
-    /// order given. Unknown names are an error that lists the classes there are.
+    /// order given. A name ending in `/*` stands for every class under that folder, in sorted
+    /// order (`Korean/*`: every character of an alphabet). Unknown names are an error that
+    /// lists the classes there are.
     pub fn select_classes(self, names: &[String]) -> Result<Self> {
-        let map = self.class_map(names)?;
-        Ok(self.filter_map_labels(|l| map[l], names.to_vec()))
+        let names = self.expand_class_patterns(names)?;
+        let map = self.class_map(&names)?;
+        Ok(self.filter_map_labels(|l| map[l], names))
+    }
+
+    /// `names` with every `folder/*` replaced by the classes under `folder/`.
+    ///
+    /// ```
+    /// use twinnet::data::{ImageShape, LabeledImages};
+    /// let d = LabeledImages {
+    ///     pixels: vec![0.0; 3],
+    ///     labels: vec![0, 1, 2],
+    ///     class_names: vec!["Greek/c01".into(), "Greek/c02".into(), "Latin/c01".into()],
+    ///     shape: ImageShape { channels: 1, height: 1, width: 1 },
+    /// };
+    /// let names = d.expand_class_patterns(&["Latin/c01".into(), "Greek/*".into()]).unwrap();
+    /// assert_eq!(names, ["Latin/c01", "Greek/c01", "Greek/c02"]);
+    /// assert!(d.expand_class_patterns(&["Korean/*".into()]).is_err());
+    /// ```
+    pub fn expand_class_patterns(&self, names: &[String]) -> Result<Vec<String>> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match name.strip_suffix("/*") {
+                Some(folder) => {
+                    let prefix = format!("{folder}/");
+                    let mut under: Vec<&String> = self
+                        .class_names
+                        .iter()
+                        .filter(|c| c.starts_with(&prefix))
+                        .collect();
+                    if under.is_empty() {
+                        bail!(
+                            "'{name}' in `classes` matches no class; the data has {} classes: {}",
+                            self.class_names.len(),
+                            preview(&self.class_names)
+                        );
+                    }
+                    under.sort();
+                    out.extend(under.into_iter().cloned());
+                }
+                None => out.push(name.clone()),
+            }
+        }
+        Ok(out)
     }
 
     /// For each class, its index in `names` (`None`: not selected); an unknown or repeated

@@ -19,7 +19,7 @@ mod whiten;
 pub use model_eval::{
     evaluate_model_dir, one_shot_model_dir, EvalData, EvalReport, EvalSettings, SignatureEval,
 };
-pub use oneshot::{one_shot, OneShotResult, ShotRule};
+pub use oneshot::{one_shot, one_shot_grouped, OneShotResult, ShotRule};
 pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
 #[cfg(feature = "plots")]
 pub use plot_set::{draw_plots, make_plots};

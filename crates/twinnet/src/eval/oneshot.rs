@@ -66,6 +66,58 @@ pub fn one_shot(
     scorer: &Scorer,
     rule: ShotRule,
 ) -> Result<OneShotResult> {
+    let groups = vec![0; class_names.len()];
+    let (result, _) = one_shot_grouped(
+        emb,
+        dim,
+        labels,
+        class_names,
+        &groups,
+        ways,
+        shots,
+        episodes,
+        seed,
+        scorer,
+        rule,
+    )?;
+    Ok(result)
+}
+
+/// Like [`one_shot`], with each episode's N classes drawn from one group (`groups[class]`, e.g.
+/// the class's alphabet: Lake et al.'s within-alphabet runs). Each episode picks one of the
+/// groups that have N eligible classes, uniformly; returns those groups too. With a single
+/// group the episodes are exactly [`one_shot`]'s.
+///
+/// ```
+/// use twinnet::eval::{one_shot_grouped, ShotRule};
+/// use twinnet::{score::Scorer, Distance};
+/// // Two alphabets of two classes. Alphabet 0's classes interleave, so its episodes are
+/// // answered right a quarter of the time; alphabet 1's always: about 0.625 in all. (Mixed
+/// // alphabets would make most episodes easy.)
+/// let emb = [0.0, 0.1, 0.05, 0.15, 10.0, 10.1, 20.0, 20.1];
+/// let labels = [0, 0, 1, 1, 2, 2, 3, 3];
+/// let names: Vec<String> = ["a/x", "a/y", "b/x", "b/y"].map(String::from).to_vec();
+/// let scorer = Scorer::Distance(Distance::Euclidean);
+/// let (r, used) = one_shot_grouped(&emb, 1, &labels, &names, &[0, 0, 1, 1], 2, 1, 400, 0, &scorer, ShotRule::MeanDistance).unwrap();
+/// assert_eq!(used, [0, 1]);
+/// assert!(r.accuracy > 0.5 && r.accuracy < 0.75, "{}", r.accuracy);
+/// let err = one_shot_grouped(&emb, 1, &labels, &names, &[0, 0, 1, 1], 3, 1, 10, 0, &scorer, ShotRule::MeanDistance).unwrap_err();
+/// assert!(err.to_string().contains("no group"), "{err}");
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn one_shot_grouped(
+    emb: &[f32],
+    dim: usize,
+    labels: &[usize],
+    class_names: &[String],
+    groups: &[usize],
+    ways: usize,
+    shots: usize,
+    episodes: usize,
+    seed: u64,
+    scorer: &Scorer,
+    rule: ShotRule,
+) -> Result<(OneShotResult, Vec<usize>)> {
     if ways < 2 || shots < 1 || episodes < 1 {
         bail!("`ways` must be at least 2, `shots` and `episodes` at least 1");
     }
@@ -90,11 +142,34 @@ pub fn one_shot(
             eligible.len()
         );
     }
+    let n_groups = groups.iter().max().map_or(1, |m| m + 1);
+    let mut in_group = vec![Vec::new(); n_groups];
+    for &c in &eligible {
+        in_group[groups[c]].push(c);
+    }
+    let usable: Vec<usize> = (0..n_groups)
+        .filter(|&g| in_group[g].len() >= ways)
+        .collect();
+    if usable.is_empty() {
+        bail!(
+            "{ways}-way episodes within a group: no group has {ways} classes with at least {} examples (the largest has {})",
+            shots + 1,
+            in_group.iter().map(Vec::len).max().unwrap_or(0)
+        );
+    }
     let row = |i: usize| &emb[i * dim..(i + 1) * dim];
     let mut rng = rng_for(seed, stream::EVAL, 1);
     let mut correct = 0usize;
     for _ in 0..episodes {
-        let classes: Vec<usize> = eligible.choose_multiple(&mut rng, ways).copied().collect();
+        // One usable group draws nothing, so ungrouped episodes stay what they always were.
+        let group = match usable.as_slice() {
+            [only] => *only,
+            _ => *usable.choose(&mut rng).expect("usable is not empty"),
+        };
+        let classes: Vec<usize> = in_group[group]
+            .choose_multiple(&mut rng, ways)
+            .copied()
+            .collect();
         let target = rng.random_range(0..ways);
         let mut best = (f32::INFINITY, usize::MAX);
         let mut query = 0;
@@ -136,7 +211,7 @@ pub fn one_shot(
         }
     }
     let p = correct as f64 / episodes as f64;
-    Ok(OneShotResult {
+    let result = OneShotResult {
         ways,
         shots,
         episodes,
@@ -144,5 +219,6 @@ pub fn one_shot(
         ci95: 1.96 * (p * (1.0 - p) / episodes as f64).sqrt(),
         chance: 1.0 / ways as f64,
         rule,
-    })
+    };
+    Ok((result, usable))
 }

@@ -2,7 +2,7 @@
 //! averaged over shifts), centred and whitened with statistics of the model's *own training
 //! classes* (never of the evaluated ones), then N-way K-shot episodes.
 
-use super::{one_shot, OneShotResult, ShotRule, Whitener};
+use super::{one_shot_grouped, OneShotResult, ShotRule, Whitener};
 use crate::data::{load_dataset, DataSpec, Dataset, LabeledImages, Split};
 use crate::distance::Distance;
 use crate::model::TwinModel;
@@ -35,6 +35,9 @@ pub struct OneShotSettings {
     pub whiten: Option<f64>,
     /// Average each image's features over all shifts of up to this many pixels.
     pub tta_shift: usize,
+    /// Draw each episode's classes from one alphabet: the first folder of the class names
+    /// (`alphabet/character`), Lake et al.'s within-alphabet protocol.
+    pub within_alphabet: bool,
 }
 
 impl Default for OneShotSettings {
@@ -49,6 +52,7 @@ impl Default for OneShotSettings {
             center: false,
             whiten: None,
             tta_shift: 0,
+            within_alphabet: false,
         }
     }
 }
@@ -74,6 +78,10 @@ pub struct OneShotReport {
     /// The whitening shrinkage, when whitened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub whiten_shrinkage: Option<f64>,
+    /// With within-alphabet episodes: the alphabets that have N classes, which the episodes
+    /// were drawn within.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_alphabets: Option<Vec<String>>,
 }
 
 /// Runs the episodes on `data` (read from `spec`, whose training split also gives the
@@ -106,11 +114,13 @@ pub fn evaluate_one_shot(
     } else {
         Scorer::Distance(Distance::Cosine)
     };
-    let result = one_shot(
+    let (alphabets, groups) = alphabets_of(&data.class_names, s.within_alphabet)?;
+    let (result, used) = one_shot_grouped(
         &emb,
         dim,
         &data.labels,
         &data.class_names,
+        &groups,
         s.ways,
         s.shots,
         s.episodes,
@@ -133,7 +143,36 @@ pub fn evaluate_one_shot(
         tta_shift: s.tta_shift,
         whitened: s.whiten.is_some(),
         whiten_shrinkage: s.whiten,
+        within_alphabets: s
+            .within_alphabet
+            .then(|| used.iter().map(|&g| alphabets[g].clone()).collect()),
     })
+}
+
+/// Each class's alphabet (the part of its name before the first `/`) as a group index, and
+/// the alphabets; one group for all when `within` is off.
+fn alphabets_of(class_names: &[String], within: bool) -> Result<(Vec<String>, Vec<usize>)> {
+    if !within {
+        return Ok((vec![String::new()], vec![0; class_names.len()]));
+    }
+    if !class_names.iter().any(|c| c.contains('/')) {
+        bail!("`within-alphabet` needs classes named alphabet/character (an image folder read with `class-depth` 2)");
+    }
+    let mut alphabets: Vec<String> = Vec::new();
+    let groups = class_names
+        .iter()
+        .map(|c| {
+            let a = c.split_once('/').map_or(c.as_str(), |(a, _)| a);
+            match alphabets.iter().position(|x| x == a) {
+                Some(i) => i,
+                None => {
+                    alphabets.push(a.to_string());
+                    alphabets.len() - 1
+                }
+            }
+        })
+        .collect();
+    Ok((alphabets, groups))
 }
 
 struct TrainingFeatures {

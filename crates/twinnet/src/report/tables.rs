@@ -123,7 +123,14 @@ impl fmt::Display for OneShotReport {
             "task",
             format!("{}-way {}-shot, {} episodes", r.ways, r.shots, r.episodes),
         );
-        t.pair("classes", self.classes.join(", "));
+        let classes = match self.classes.len() {
+            0..=10 => self.classes.join(", "),
+            n => format!("{n}: {}, …", self.classes[..4].join(", ")),
+        };
+        t.pair("classes", classes);
+        if let Some(a) = &self.within_alphabets {
+            t.pair("episodes within", a.join(", "));
+        }
         let accuracy = format!("{} ± {} (95 % CI)", f4(r.accuracy), f4(r.ci95));
         t.pair("accuracy", accuracy).pair("chance", f4(r.chance));
         let shifted = match self.tta_shift {
@@ -170,6 +177,40 @@ impl fmt::Display for Fetched {
                     train.to_string(),
                     test.to_string(),
                 ]);
+                t.fmt(f)
+            }
+            Fetched::Signatures {
+                dataset,
+                dest,
+                from,
+                writers,
+                genuine,
+                forged,
+            } => {
+                let mut t =
+                    Table::new(&["dataset", "folder", "writers", "genuine", "forged", "from"]);
+                let [w, g, fo] = [writers, genuine, forged].map(|n| n.to_string());
+                t.row(vec![dataset.clone(), dest.clone(), w, g, fo, from.clone()]);
+                t.fmt(f)
+            }
+            Fetched::Characters {
+                dataset,
+                dest,
+                from,
+                alphabets,
+                characters,
+                images,
+            } => {
+                let mut t = Table::new(&[
+                    "dataset",
+                    "folder",
+                    "alphabets",
+                    "characters",
+                    "images",
+                    "from",
+                ]);
+                let [a, c, i] = [alphabets, characters, images].map(|n| n.to_string());
+                t.row(vec![dataset.clone(), dest.clone(), a, c, i, from.clone()]);
                 t.fmt(f)
             }
             Fetched::Model {

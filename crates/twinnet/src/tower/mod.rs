@@ -12,7 +12,7 @@ mod mlp;
 #[cfg(feature = "text")]
 pub mod text;
 
-pub use cnn::{CnnConfig, CnnTower};
+pub use cnn::{CnnConfig, CnnTower, ConvNorm, EmbeddingActivation};
 #[cfg(feature = "text")]
 pub use encoder::TokenBatch;
 pub use encoder::{encode_sides, Encoder};
@@ -71,6 +71,8 @@ impl TowerConfig {
 /// The shared-weight encoder. Tensor names in the model file start with the variant name
 /// (`Cnn.convs.0.weight`), so a file says which architecture it holds.
 #[derive(Module, Debug)]
+// A model holds one tower, so the size of the larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Tower {
     /// Convolutional tower.
     Cnn(CnnTower),

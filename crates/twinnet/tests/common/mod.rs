@@ -25,3 +25,22 @@ pub fn minilm_dir() -> Option<PathBuf> {
         None
     }
 }
+
+/// `../shared/data/<name>` (the real data sets beside the checkout), or `None` with a SKIPPED
+/// note; with `TWINNET_REQUIRE_DATA` set (CI) a missing set fails instead.
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name);
+    if dir.is_dir() {
+        Some(dir)
+    } else if std::env::var_os("TWINNET_REQUIRE_DATA").is_some() {
+        panic!(
+            "TWINNET_REQUIRE_DATA is set but {} is missing",
+            dir.display()
+        );
+    } else {
+        eprintln!("SKIPPED: no {} (the shared data sets)", dir.display());
+        None
+    }
+}
