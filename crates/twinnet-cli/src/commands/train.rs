@@ -9,189 +9,157 @@ use twinnet::sampling::Miner;
 use twinnet::train::{check_output_dir, train, OptimizerKind, SamplerKind, TrainReport};
 use twinnet::{Distance, LossKind, Recipe};
 
-/// Flags of `twinnet train`. Recipe flags left out take their value from `--config`, then
-/// from the default shown.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct Args {
+/// Declares the `train` flags once: each becomes `--flag-name`, and each but the command's own
+/// (`own`) is laid over the recipe key of the same name — `value` and `some` when given,
+/// `flag` when set.
+macro_rules! train_flags {
+    ($( $(#[doc = $doc:literal])+ $how:ident $name:ident: $ty:ty, )*) => {
+        /// Flags of `twinnet train`. Recipe flags left out take their value from `--config`, then
+        /// from the default shown.
+        #[derive(clap::Args, Debug, Clone, Default)]
+        pub struct Args {
+            $( $(#[doc = $doc])+ #[arg(long)] pub $name: $ty, )*
+        }
+
+        impl Args {
+            /// Lays every recipe flag given over `r`.
+            fn overlay(&self, r: &mut Recipe) {
+                $( train_flags!(@$how self r $name); )*
+            }
+        }
+    };
+    (@value $s:ident $r:ident $n:ident) => { if let Some(v) = $s.$n.clone() { $r.$n = v; } };
+    (@some $s:ident $r:ident $n:ident) => { if $s.$n.is_some() { $r.$n = $s.$n.clone(); } };
+    (@flag $s:ident $r:ident $n:ident) => { $r.$n |= $s.$n; };
+    (@own $s:ident $r:ident $n:ident) => {};
+}
+
+train_flags! {
     /// Training data: an IDX folder, an image folder (one sub-folder per class), a TSV pair
     /// list (path_a, path_b, label with 1 = same), or signatures:DIR (DIR/<writer>/genuine/*
     /// and DIR/<writer>/forged/*); force a format with idx:, folder:, pairs:.
-    #[arg(long)]
-    pub data: Option<String>,
+    some data: Option<String>,
     /// Output model directory (also holds metrics.jsonl and the checkpoint).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    some out: Option<PathBuf>,
     /// A recipe: a TOML file with any of these flags as keys (kebab-case, e.g. `batch-size =
     /// 64`, `miner = "batch-hard"`, an `[augment]` table; see recipes/); flags on the command
     /// line win.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    own config: Option<PathBuf>,
     /// IDX split to train on [default: train].
-    #[arg(long)]
-    pub split: Option<Split>,
+    value split: Option<Split>,
     /// Comma-separated class names to train on [default: all].
-    #[arg(long)]
-    pub classes: Option<String>,
+    some classes: Option<String>,
     /// Image folders: how many folder levels down the classes sit, e.g. 2 for
     /// `alphabet/character/*.png`; class names are the relative paths [default: 1].
-    #[arg(long)]
-    pub class_depth: Option<usize>,
+    value class_depth: Option<usize>,
     /// Epochs; with --resume, the total to reach [default: 8].
-    #[arg(long)]
-    pub epochs: Option<usize>,
+    value epochs: Option<usize>,
     /// Pairs (or triplets) per step with --sampler pairs [default: 128].
-    #[arg(long)]
-    pub batch_size: Option<usize>,
+    value batch_size: Option<usize>,
     /// Learning rate [default: 0.001].
-    #[arg(long)]
-    pub lr: Option<f64>,
+    value lr: Option<f64>,
     /// L2 weight decay [default: 0].
-    #[arg(long)]
-    pub weight_decay: Option<f64>,
+    value weight_decay: Option<f64>,
     /// Optimizer: adam or sgd (momentum 0.9) [default: adam].
-    #[arg(long)]
-    pub optimizer: Option<OptimizerKind>,
+    value optimizer: Option<OptimizerKind>,
     /// Loss: contrastive, triplet, mnrl (in-batch negatives) or koch (learned head) [default: contrastive].
-    #[arg(long)]
-    pub loss: Option<LossKind>,
+    value loss: Option<LossKind>,
     /// Margin m of the contrastive or triplet loss [default: 1.0].
-    #[arg(long)]
-    pub margin: Option<f32>,
+    value margin: Option<f32>,
     /// Distance: euclidean, squared-euclidean or cosine [default: euclidean].
-    #[arg(long)]
-    pub distance: Option<Distance>,
+    value distance: Option<Distance>,
     /// Batches: pairs (balanced random pairs or triplets), pk (P classes × K examples), or
     /// views (two augmented views of P distinct items; with --loss mnrl and --augment)
     /// [default: pairs].
-    #[arg(long)]
-    pub sampler: Option<SamplerKind>,
+    value sampler: Option<SamplerKind>,
     /// P: classes per P×K batch, or items per batch with --sampler views [default: 8].
-    #[arg(long)]
-    pub classes_per_batch: Option<usize>,
+    value classes_per_batch: Option<usize>,
     /// K: examples per class in a P×K batch [default: 4]; batch-hard mining wants a small K (its
     /// hardest of many positives is often an outlier).
-    #[arg(long)]
-    pub per_class: Option<usize>,
+    value per_class: Option<usize>,
     /// Draw a class's examples with replacement when it has fewer than K.
-    #[arg(long)]
-    pub pk_replacement: bool,
+    flag pk_replacement: bool,
     /// Miner over each P×K batch: none, batch-all, batch-hard, semi-hard, hard-pairs [default: none].
-    #[arg(long)]
-    pub miner: Option<Miner>,
+    value miner: Option<Miner>,
     /// Reducer of per-tuple losses: mean or mean-non-zero [default: mean].
-    #[arg(long)]
-    pub reducer: Option<Reducer>,
+    value reducer: Option<Reducer>,
     /// Scale (inverse temperature) of the mnrl loss [default: 20].
-    #[arg(long)]
-    pub mnrl_scale: Option<f32>,
+    value mnrl_scale: Option<f32>,
     /// Augment training images on the fly (random affine, brightness/contrast; no flip).
-    #[arg(long)]
-    pub augment: bool,
+    own augment: bool,
     /// Tower: cnn or mlp [default: cnn].
-    #[arg(long)]
-    pub tower: Option<String>,
+    value tower: Option<String>,
     /// Embedding length [default: 64].
-    #[arg(long)]
-    pub embedding_dim: Option<usize>,
+    value embedding_dim: Option<usize>,
     /// Input size N or WxH (image folders and pair lists are resized to it) [default: the
     /// size of the first image].
-    #[arg(long)]
-    pub image_size: Option<String>,
+    some image_size: Option<String>,
     /// Input channels for image folders and pair lists: 1 (grayscale) or 3 (RGB) [default:
     /// from the first image].
-    #[arg(long)]
-    pub channels: Option<usize>,
+    some channels: Option<usize>,
     /// Output channels of the conv blocks, comma-separated [default: 32,64].
-    #[arg(long)]
-    pub conv_channels: Option<String>,
+    value conv_channels: Option<String>,
     /// Widths of the hidden fully connected layers, comma-separated, may be empty [default: 256].
-    #[arg(long)]
-    pub hidden: Option<String>,
+    value hidden: Option<String>,
     /// Kernel size of each conv block, comma-separated, e.g. 10,7,4,4 [default: 5 for every
     /// block].
-    #[arg(long)]
-    pub kernel_sizes: Option<String>,
+    value kernel_sizes: Option<String>,
     /// Stride of each conv block, comma-separated [default: 1 for every block].
-    #[arg(long)]
-    pub strides: Option<String>,
+    value strides: Option<String>,
     /// Max-pool after each conv block, comma-separated: 2 (2×2) or 0 (none), e.g. 2,2,2,0
     /// [default: 2 for every block].
-    #[arg(long)]
-    pub pools: Option<String>,
+    value pools: Option<String>,
     /// Normalisation after each convolution: none, batch or instance [default: none].
-    #[arg(long)]
-    pub norm: Option<twinnet::tower::ConvNorm>,
+    value norm: Option<twinnet::tower::ConvNorm>,
     /// Dropout probability before each fully connected layer [default: 0].
-    #[arg(long)]
-    pub dropout: Option<f64>,
+    value dropout: Option<f64>,
     /// Average the last conv block over the image instead of flattening it.
-    #[arg(long)]
-    pub global_pool: bool,
+    flag global_pool: bool,
     /// What the embedding goes through: none or sigmoid (Koch et al.) [default: none].
-    #[arg(long)]
-    pub embedding_activation: Option<twinnet::tower::EmbeddingActivation>,
+    value embedding_activation: Option<twinnet::tower::EmbeddingActivation>,
     /// Scale embeddings to unit length.
-    #[arg(long)]
-    pub normalize: bool,
+    flag normalize: bool,
     /// Seed of every random choice (same seed and data → same metrics) [default: 42].
-    #[arg(long)]
-    pub seed: Option<u64>,
+    value seed: Option<u64>,
     /// Fraction of the training data held out for validation and threshold calibration [default: 0.1].
-    #[arg(long)]
-    pub val_fraction: Option<f64>,
+    value val_fraction: Option<f64>,
     /// Validation pairs drawn from the held-out items [default: 5000].
-    #[arg(long)]
-    pub val_pairs: Option<usize>,
+    value val_pairs: Option<usize>,
     /// Pairs (or images, for P×K) per epoch [default: one per training item].
-    #[arg(long)]
-    pub pairs_per_epoch: Option<usize>,
+    some pairs_per_epoch: Option<usize>,
     /// Comma-separated classes (signatures: writers) held out whole for validation and
     /// calibration, instead of --val-fraction of them [default: none].
-    #[arg(long)]
-    pub val_classes: Option<String>,
+    some val_classes: Option<String>,
     /// Handwriting preprocessing: threshold the ink, crop to it, fit the --image-size canvas
     /// keeping the aspect ratio (centred, padded), ink bright on black; stored in the model so
     /// embed, verify and serve prepare images the same way.
-    #[arg(long)]
-    pub handwriting: bool,
+    flag handwriting: bool,
     /// Ink threshold of --handwriting: otsu or a gray level in (0, 1) [default: otsu].
-    #[arg(long)]
-    pub ink_threshold: Option<String>,
+    value ink_threshold: Option<String>,
     /// Paper left around the ink by --handwriting, as a fraction of the canvas's shorter side
     /// [default: 0.05].
-    #[arg(long)]
-    pub ink_margin: Option<f32>,
+    value ink_margin: Option<f32>,
     /// Continue from the checkpoint in --out.
-    #[arg(long)]
-    pub resume: bool,
+    own resume: bool,
     /// Replace an existing model in --out.
-    #[arg(long)]
-    pub force: bool,
+    own force: bool,
     /// Learning-rate schedule after the warm-up: constant, linear or cosine [default: constant].
-    #[arg(long)]
-    pub lr_schedule: Option<twinnet::train::LrSchedule>,
+    value lr_schedule: Option<twinnet::train::LrSchedule>,
     /// Fraction of the steps spent warming the learning rate up from 0 [default: 0].
-    #[arg(long)]
-    pub warmup: Option<f64>,
+    value warmup: Option<f64>,
     /// Largest gradient norm; larger gradients are scaled down to it [default: none].
-    #[arg(long)]
-    pub grad_clip: Option<f32>,
+    some grad_clip: Option<f32>,
     /// Write the epoch with the best validation AUC as the model, not the last one.
-    #[arg(long)]
-    pub keep_best: bool,
+    flag keep_best: bool,
     /// Stop once this many epochs in a row brought no better validation AUC [default: none].
-    #[arg(long)]
-    pub patience: Option<usize>,
+    some patience: Option<usize>,
     /// Also validate every N optimiser steps (printed, and kept in metrics.jsonl as
     /// step_validations) [default: only after each epoch].
-    #[arg(long)]
-    pub validate_every: Option<usize>,
+    some validate_every: Option<usize>,
     /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
+    own json: bool,
     /// Hide the progress bar and per-epoch lines.
-    #[arg(long)]
-    pub quiet: bool,
+    own quiet: bool,
 }
 
 impl Args {
@@ -201,34 +169,7 @@ impl Args {
             Some(path) => Recipe::from_file(path)?,
             None => Recipe::default(),
         };
-        macro_rules! set {
-            ($($flag:ident => $key:ident),* $(,)?) => {
-                $( if let Some(v) = self.$flag.clone() { r.$key = v; } )*
-            };
-        }
-        macro_rules! set_some {
-            ($($flag:ident),* $(,)?) => {
-                $( if self.$flag.is_some() { r.$flag = self.$flag.clone(); } )*
-            };
-        }
-        set!(split => split, class_depth => class_depth, epochs => epochs,
-            batch_size => batch_size, lr => lr, weight_decay => weight_decay,
-            optimizer => optimizer, lr_schedule => lr_schedule, warmup => warmup,
-            loss => loss, margin => margin, distance => distance, sampler => sampler,
-            classes_per_batch => classes_per_batch, per_class => per_class, miner => miner,
-            reducer => reducer, mnrl_scale => mnrl_scale, tower => tower,
-            embedding_dim => embedding_dim, conv_channels => conv_channels, hidden => hidden,
-            seed => seed, val_fraction => val_fraction, val_pairs => val_pairs,
-            ink_threshold => ink_threshold, ink_margin => ink_margin,
-            kernel_sizes => kernel_sizes, strides => strides, pools => pools, norm => norm,
-            dropout => dropout, embedding_activation => embedding_activation);
-        set_some!(data, out, classes, image_size, channels, val_classes);
-        set_some!(pairs_per_epoch, grad_clip, patience, validate_every);
-        r.pk_replacement |= self.pk_replacement;
-        r.normalize |= self.normalize;
-        r.handwriting |= self.handwriting;
-        r.global_pool |= self.global_pool;
-        r.keep_best |= self.keep_best;
+        self.overlay(&mut r);
         if self.augment && r.augment.is_none() {
             r.augment = Some(AugmentConfig::default());
         }
