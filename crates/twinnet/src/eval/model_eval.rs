@@ -140,6 +140,11 @@ pub fn evaluate_model_dir(
     if let Some(dir) = &s.plots {
         draw_into(dir, &model, &data_set, &m, &scores, &same)?;
     }
+    // A signature set is embedded once, for its forgery figures and retrieval alike.
+    let signature_embeddings = match &data_set {
+        Dataset::Signatures(set) => Some(model.embed_all(set.images.len(), |i| set.images.item(i))),
+        _ => None,
+    };
     let retrieval_metrics = match (&data_set, s.retrieval) {
         (Dataset::Labeled(d), true) => {
             let emb = model.embed_all(d.len(), |i| d.item(i));
@@ -147,15 +152,15 @@ pub fn evaluate_model_dir(
             Some(retrieval(&emb, dim, &d.labels, &model.scorer))
         }
         (Dataset::Signatures(set), true) => {
-            let emb = model.embed_all(set.images.len(), |i| set.images.item(i));
             let dim = model.manifest.tower.embedding_dim();
-            Some(retrieval(&emb, dim, &set.images.labels, &model.scorer))
+            let emb = signature_embeddings.as_deref().expect("embedded above");
+            Some(retrieval(emb, dim, &set.images.labels, &model.scorer))
         }
         (Dataset::Pairs(_), true) => bail!("`retrieval` needs class labels, not a pair list"),
         _ => None,
     };
-    let signatures = match &data_set {
-        Dataset::Signatures(set) => Some(signature_eval(&model, set, s)?),
+    let signatures = match (&data_set, &signature_embeddings) {
+        (Dataset::Signatures(set), Some(emb)) => Some(signature_eval(&model, set, emb, s)?),
         _ if s.references.is_some() => {
             bail!("`references` compares signatures with a writer's references; use a signatures: folder")
         }
@@ -184,17 +189,17 @@ pub fn evaluate_model_dir(
 fn signature_eval(
     model: &TwinModel,
     set: &SignatureSet,
+    emb: &[f32],
     s: &EvalSettings,
 ) -> Result<SignatureEval> {
-    let emb = model.embed_all(set.images.len(), |i| set.images.item(i));
     let dim = model.manifest.tower.embedding_dim();
     let threshold = model.manifest.threshold;
     let references = s
         .references
-        .map(|k| signature_reference_metrics(set, &emb, dim, &model.scorer, threshold, k, s.seed))
+        .map(|k| signature_reference_metrics(set, emb, dim, &model.scorer, threshold, k, s.seed))
         .transpose()?;
     Ok(SignatureEval {
-        pairs: signature_pair_metrics(set, &emb, dim, &model.scorer, threshold),
+        pairs: signature_pair_metrics(set, emb, dim, &model.scorer, threshold),
         writers: set.images.class_names.len(),
         references,
     })

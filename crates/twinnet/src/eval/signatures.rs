@@ -92,6 +92,13 @@ pub struct ReferenceMetrics {
     pub min: ForgeryMetrics,
 }
 
+/// Every genuine–genuine, genuine–skilled and genuine–random pair of all the writers in `set`:
+/// what a signature evaluation scores.
+pub(crate) fn every_signature_pair(set: &SignatureSet) -> Vec<(usize, usize, SignaturePair)> {
+    let writers: Vec<usize> = (0..set.images.class_names.len()).collect();
+    all_signature_pairs(&set.images.labels, &set.forged, &writers)
+}
+
 /// Pair figures of the writers in `set`, given every item's embedding (`dim` values each).
 pub fn signature_pair_metrics(
     set: &SignatureSet,
@@ -100,10 +107,9 @@ pub fn signature_pair_metrics(
     scorer: &Scorer,
     threshold: f32,
 ) -> ForgeryMetrics {
-    let writers: Vec<usize> = (0..set.images.class_names.len()).collect();
     let row = |i: usize| &embeddings[i * dim..(i + 1) * dim];
     let (mut g, mut s, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for (a, b, kind) in all_signature_pairs(&set.images.labels, &set.forged, &writers) {
+    for (a, b, kind) in every_signature_pair(set) {
         let d = scorer.score(row(a), row(b));
         match kind {
             SignaturePair::Genuine => g.push(d),

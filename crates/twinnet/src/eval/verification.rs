@@ -83,13 +83,10 @@ pub fn evaluate_model_scores(
             balanced_pairs(&index, n_pairs, &mut rng)?
         }
         Dataset::Pairs(p) => p.pairs.clone(),
-        Dataset::Signatures(s) => {
-            let writers: Vec<usize> = (0..s.images.class_names.len()).collect();
-            crate::sampling::all_signature_pairs(&s.images.labels, &s.forged, &writers)
-                .into_iter()
-                .map(|(a, b, k)| (a, b, k == crate::sampling::SignaturePair::Genuine))
-                .collect()
-        }
+        Dataset::Signatures(s) => super::signatures::every_signature_pair(s)
+            .into_iter()
+            .map(|(a, b, k)| (a, b, k == crate::sampling::SignaturePair::Genuine))
+            .collect(),
     };
     if data.shape() != model.manifest.input.shape {
         anyhow::bail!(

@@ -134,9 +134,7 @@ fn signature_split(
 ) -> Result<Split> {
     let names = &set.images.class_names;
     let (train, val): (Vec<usize>, Vec<usize>) = if val_classes.is_empty() {
-        let mut rng = rng_for(seed, stream::SPLIT, 0);
-        let (train, val) = split_indices(names.len(), fraction, &mut rng);
-        (train, val)
+        split_indices(names.len(), fraction, &mut rng_for(seed, stream::SPLIT, 0))
     } else {
         (0..names.len()).partition(|&w| !val_classes.contains(&names[w]))
     };
