@@ -77,6 +77,7 @@ fn body_of(input: &Input) -> Result<Value> {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
             json!({ "image": base64::engine::general_purpose::STANDARD.encode(bytes) })
         }
+        Input::Pixels(raw) => bail!("{}: the load generator sends encoded images", raw.name),
     })
 }
 

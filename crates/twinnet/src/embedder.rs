@@ -1,7 +1,9 @@
 //! One handle on an image model or a text model, for the commands and the service that take
 //! either: galleries and the HTTP API should not care which kind of tower made an embedding.
 
-use crate::data::{load_image_bytes_with, load_image_with, Handwriting, ImageShape};
+use crate::data::{
+    load_image_bytes_with, load_image_with, raw_image_input, Handwriting, ImageShape, RawImage,
+};
 use crate::distance::Distance;
 use crate::gallery::{open_gallery, AnyGallery, Identification};
 use crate::model::TwinModel;
@@ -23,6 +25,8 @@ pub enum Input {
         /// How to call it in an error ("field image", an upload's file name).
         name: String,
     },
+    /// Pixels decoded already (a numpy array from Python).
+    Pixels(RawImage),
     /// A text.
     Text(String),
 }
@@ -33,6 +37,7 @@ impl Input {
         match self {
             Input::ImageFile(p) => p.display().to_string(),
             Input::ImageBytes { name, .. } => name.clone(),
+            Input::Pixels(raw) => raw.name.clone(),
             Input::Text(t) => t.clone(),
         }
     }
@@ -355,6 +360,9 @@ pub fn prepare(kind: InputKind, input: &Input) -> Result<Prepared> {
         (InputKind::Image(shape, hw), Input::ImageBytes { bytes, name }) => Ok(Prepared::Pixels(
             load_image_bytes_with(bytes, shape, hw.as_ref(), name)?,
         )),
+        (InputKind::Image(shape, hw), Input::Pixels(raw)) => {
+            Ok(Prepared::Pixels(raw_image_input(raw, shape, hw.as_ref())?))
+        }
         (InputKind::Text, Input::Text(t)) => Ok(Prepared::Text(t.clone())),
         (InputKind::Image(..), Input::Text(_)) => {
             bail!("this is an image model; give an image, not a text")

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use twinnet::data::{load_dataset, DataSpec, Dataset, Split};
 use twinnet::model::{load_tower, TwinModel, MANIFEST_FILE, WEIGHTS_FILE};
 use twinnet::tower::{CnnConfig, TowerConfig};
-use twinnet::train::{train, TrainConfig, TrainReport};
+use twinnet::train::{train, train_observed, Interrupted, Observer, TrainConfig, TrainReport};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample")
@@ -108,6 +108,60 @@ fn resume_continues_like_an_uninterrupted_run() {
     let again = tempfile::tempdir().unwrap();
     let repeat = run(again.path(), 2, false);
     assert!((repeat.history[1].val_auc - full.history[1].val_auc).abs() < 1e-5);
+}
+
+/// Asks the run to stop once it has taken `after` steps (as a Ctrl-C seen by Python would).
+struct StopAfter {
+    after: usize,
+    steps: usize,
+}
+
+impl Observer for StopAfter {
+    fn step(&mut self, _: &twinnet::train::StepProgress) {
+        self.steps += 1;
+    }
+    fn stop_requested(&mut self) -> bool {
+        self.steps >= self.after
+    }
+}
+
+#[test]
+fn a_stop_request_ends_the_run_after_that_step_and_resume_continues_from_the_last_epoch() {
+    let straight = tempfile::tempdir().unwrap();
+    let full = run(straight.path(), 2, false);
+    let split = tempfile::tempdir().unwrap();
+    let (d, spec) = data();
+    // 1536 pairs / 128 = 12 steps an epoch: stop 3 steps into epoch 2.
+    let mut stop = StopAfter {
+        after: 15,
+        steps: 0,
+    };
+    let err = train_observed(
+        d,
+        &spec,
+        small_cnn(),
+        &cfg(2),
+        split.path(),
+        false,
+        &mut stop,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Interrupted>(),
+        Some(&Interrupted { epoch: 2, step: 15 }),
+        "{err:#}"
+    );
+    assert!(
+        !split.path().join(MANIFEST_FILE).exists(),
+        "no model from a stopped run"
+    );
+    assert!(split.path().join("checkpoint/state.json").is_file());
+    let resumed = run(split.path(), 2, true);
+    assert_eq!(resumed.resumed_from, 1);
+    for (a, b) in full.history.iter().zip(&resumed.history) {
+        assert!((a.train_loss - b.train_loss).abs() < 1e-5, "{a:?} vs {b:?}");
+        assert!((a.val_auc - b.val_auc).abs() < 1e-5, "{a:?} vs {b:?}");
+    }
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! `twinnet finetune`: fine-tune a pretrained text model on text pairs.
 
 use crate::output::emit;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 use twinnet::loss::Reducer;
 use twinnet::sampling::Miner;
-use twinnet::text::TextModel;
+use twinnet::text::{ScratchTower, TextModel};
 use twinnet::train::{
     check_output_dir, finetune_text_observed, Observer, ProgressBars, Silent, TextDataSource,
     TextFormat, TextLoss, TextTrainConfig,
@@ -151,16 +151,15 @@ pub fn run(args: Args) -> Result<()> {
         patience: args.patience,
         validate_every: args.validate_every,
     };
+    let scratch = args.tokenizer.clone().map(|tokenizer| ScratchTower {
+        tokenizer,
+        embedding_dim: args.embedding_dim,
+        hidden: args.hidden,
+        max_seq_length: args.max_seq_length,
+    });
     let device = twinnet::backend::training_device();
-    let (model, start) = match (&args.model, &args.tokenizer) {
-        (Some(m), _) => (TextModel::load_on(m, device)?, m.display().to_string()),
-        (None, Some(tok)) => {
-            let (dim, hidden, max_len) = (args.embedding_dim, args.hidden, args.max_seq_length);
-            let model = TextModel::scratch(tok, dim, hidden, max_len, args.seed, device)?;
-            (model, "scratch (bag of wordpieces)".to_string())
-        }
-        (None, None) => bail!("give --model, or --scratch with --tokenizer"),
-    };
+    let (model, start) =
+        TextModel::start(args.model.as_deref(), scratch.as_ref(), args.seed, device)?;
     let mut bars = ProgressBars::new("texts");
     let observer: &mut dyn Observer = if args.quiet { &mut Silent } else { &mut bars };
     let (out, resume) = (&args.out, args.resume);

@@ -39,7 +39,7 @@ pub fn load_image_with(
     shape: ImageShape,
     handwriting: Option<&Handwriting>,
 ) -> Result<Vec<f32>> {
-    prepare(decode(path)?, shape, handwriting, path)
+    prepare_decoded(decode(path)?, shape, handwriting, path)
 }
 
 /// Like [`load_image_bytes`], through the handwriting preprocessing when one is given.
@@ -50,10 +50,11 @@ pub fn load_image_bytes_with(
     name: &str,
 ) -> Result<Vec<f32>> {
     let img = decode_bytes(bytes, name)?;
-    prepare(img, shape, handwriting, Path::new(name))
+    prepare_decoded(img, shape, handwriting, Path::new(name))
 }
 
-fn prepare(
+/// A decoded image made the tower's input of `shape`; `name` goes in errors.
+pub(super) fn prepare_decoded(
     img: image::DynamicImage,
     shape: ImageShape,
     handwriting: Option<&Handwriting>,

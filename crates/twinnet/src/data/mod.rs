@@ -11,6 +11,7 @@ mod handwriting;
 mod idx;
 mod image_input;
 mod pairs;
+mod raw_image;
 mod signatures;
 mod spec;
 mod text;
@@ -27,6 +28,7 @@ pub use image_input::{
     ImageShape,
 };
 pub use pairs::{read_pair_list, PairList};
+pub use raw_image::{raw_image_input, RawImage, RawPixels};
 pub use signatures::{read_signatures, SignatureSet};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};

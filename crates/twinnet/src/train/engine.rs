@@ -7,7 +7,7 @@
 //! keep-best and early stopping, and the observer that reports progress. Checkpoints are
 //! written by the caller's epoch hook, so a model kind decides what its state holds.
 
-use super::observer::{EpochEnd, Observer, StepProgress};
+use super::observer::{EpochEnd, Interrupted, Observer, StepProgress};
 use super::optim::OptimSettings;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
@@ -244,6 +244,11 @@ fn train_epoch<T: Task>(
                 units_per_s: stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 learning_rate: lr,
             });
+            if observer.stop_requested() {
+                observer.abandoned();
+                let step = *step;
+                return Err(Interrupted { epoch, step }.into());
+            }
             if validate_every.is_some_and(|n| step.is_multiple_of(n)) {
                 let score = task.score(&task.validate(&net.valid())?);
                 let v = StepValidation { step: *step, score };

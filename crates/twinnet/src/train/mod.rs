@@ -23,7 +23,7 @@ pub use checkpoint::{check_output_dir, Checkpoint, CHECKPOINT_DIR};
 pub use config::{OptimizerKind, SamplerKind, TrainConfig};
 pub use engine::{Best, LoopState, StepValidation};
 pub use net::SiameseNet;
-pub use observer::{EpochEnd, Observer, ProgressBars, Recorder, Silent, StepProgress};
+pub use observer::{EpochEnd, Interrupted, Observer, ProgressBars, Recorder, Silent, StepProgress};
 pub use optim::{LrSchedule, OptimSettings};
 pub use run::{read_metrics, train, train_observed, EpochMetrics, TrainReport, Trained};
 #[cfg(feature = "text")]

@@ -49,6 +49,22 @@ pub trait Observer {
     fn note(&mut self, _message: &str) {}
     /// The run is stopping with an error.
     fn abandoned(&mut self) {}
+    /// Asked after every step: `true` stops the run there with [`Interrupted`] (a Ctrl-C seen
+    /// by a Python caller). The checkpoint of the last finished epoch is kept, so the run
+    /// resumes from it.
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
+}
+
+/// A run stopped because its observer asked it to ([`Observer::stop_requested`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("training stopped on request at epoch {epoch}, step {step}; the checkpoint of the last finished epoch is kept (resume to continue)")]
+pub struct Interrupted {
+    /// The epoch it stopped in (1-based).
+    pub epoch: usize,
+    /// Optimiser steps taken in the run when it stopped.
+    pub step: usize,
 }
 
 /// Reports nothing: the default for library calls.

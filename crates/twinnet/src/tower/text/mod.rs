@@ -13,8 +13,8 @@ pub use bert::{Bert, BertConfig};
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use import::{import_sentence_transformers, Imported};
 pub use model::{
-    embed_texts, is_text_model, save_text_model, TextManifest, TextModel, TextTower, TEXT_BATCH,
-    TEXT_FORMAT, TOKENIZER_FILE,
+    embed_texts, is_text_model, save_text_model, ScratchTower, TextManifest, TextModel, TextTower,
+    TEXT_BATCH, TEXT_FORMAT, TOKENIZER_FILE,
 };
 pub use pooling::Pooling;
 pub use tokenize::TextTokenizer;

@@ -200,6 +200,19 @@ fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
     ))
 }
 
+/// A bag-of-wordpieces tower to train from scratch ([`TextModel::start`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScratchTower {
+    /// Folder holding the `tokenizer.json` (e.g. a MiniLM folder).
+    pub tokenizer: PathBuf,
+    /// Width of the token embeddings.
+    pub embedding_dim: usize,
+    /// Width of the sentence embedding.
+    pub hidden: usize,
+    /// Longest text in tokens.
+    pub max_seq_length: usize,
+}
+
 impl TextModel {
     /// Loads a twinnet text model directory or a sentence-transformers folder.
     pub fn load(dir: &Path) -> Result<Self> {
@@ -309,6 +322,34 @@ impl TextModel {
             device,
             dir: tokenizer_dir.to_path_buf(),
         })
+    }
+
+    /// The model a fine-tuning run starts from, and how its report names it: `model` loaded
+    /// (a twinnet text model or a sentence-transformers folder), or else a tower from scratch
+    /// over `scratch.tokenizer`'s `tokenizer.json`.
+    pub fn start(
+        model: Option<&Path>,
+        scratch: Option<&ScratchTower>,
+        seed: u64,
+        device: Device,
+    ) -> Result<(Self, String)> {
+        match (model, scratch) {
+            (Some(m), _) => Ok((Self::load_on(m, device)?, m.display().to_string())),
+            (None, Some(s)) => Ok((
+                Self::scratch(
+                    &s.tokenizer,
+                    s.embedding_dim,
+                    s.hidden,
+                    s.max_seq_length,
+                    seed,
+                    device,
+                )?,
+                "scratch (bag of wordpieces)".to_string(),
+            )),
+            (None, None) => {
+                bail!("give a `model` to start from, or a `tokenizer` for a tower from scratch")
+            }
+        }
     }
 
     /// What must match for two sets of embeddings to be comparable: the weights' SHA-256 (from
