@@ -16,7 +16,8 @@ pub struct NativeGallery {
 }
 
 impl NativeGallery {
-    /// Runs `f` on the model and the gallery without the GIL.
+    /// Runs `f` on the model and the gallery without the GIL, after reading in what another
+    /// process (a CLI `gallery enroll`, a server) committed since.
     fn with<T: Send>(
         &self,
         py: Python<'_>,
@@ -28,6 +29,7 @@ impl NativeGallery {
                 .gallery
                 .lock()
                 .map_err(|_| anyhow::anyhow!("the gallery was poisoned by an earlier panic"))?;
+            g.refresh()?;
             f(m, &mut g)
         })
     }

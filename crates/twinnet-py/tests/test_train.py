@@ -3,6 +3,7 @@ checkpoint kept, and resuming gives the run an uninterrupted one gives."""
 
 import _thread
 import json
+import signal
 
 import pytest
 
@@ -22,8 +23,14 @@ def test_train_reports_every_epoch_and_resumes_after_ctrl_c(tmp_path):
             _thread.interrupt_main()  # what Ctrl-C does: SIGINT's handler raises in Python
 
     out = tmp_path / "stopped"
-    with pytest.raises(KeyboardInterrupt):
-        twinnet.train(RECIPE, data=str(SAMPLE), out=out, on_epoch=interrupt_after_first)
+    # Python's own Ctrl-C handler, as an interactive session has it (a shell started in the
+    # background hands its children SIGINT ignored, and then interrupt_main does nothing).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            twinnet.train(RECIPE, data=str(SAMPLE), out=out, on_epoch=interrupt_after_first)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert (out / "checkpoint" / "state.json").is_file()
     assert not (out / "manifest.json").exists()
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1

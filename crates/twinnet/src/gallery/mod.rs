@@ -10,6 +10,7 @@ pub mod ann;
 #[path = "no_ann.rs"]
 pub mod ann;
 mod dir;
+mod file;
 #[cfg(feature = "gallery-pg")]
 pub mod pg;
 
@@ -116,6 +117,16 @@ pub trait GalleryStore {
     }
     /// The `k` nearest entries to `query`, nearest first (ties by id).
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>>;
+    /// Whether another process has committed changes this copy has not read (cheap to ask:
+    /// a long-lived holder such as the server asks before every read).
+    fn is_stale(&self) -> bool {
+        false
+    }
+    /// Reads the changes another process committed since; returns whether there were any.
+    /// (A store that reads its backing storage on every call has nothing to do.)
+    fn refresh(&mut self) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// A gallery of either store, for the commands and the service.

@@ -3,9 +3,10 @@
 use super::batcher::BatchError;
 use super::error::{ApiError, ErrorBody};
 use super::input::{Body, InputBody};
-use super::AppState;
+use super::metrics::Metrics;
+use super::{AppState, SharedGallery};
 use crate::embedder::{prepare, Input, InputKind, Prepared};
-use crate::gallery::{Entry, Hit, Identification};
+use crate::gallery::{Entry, GalleryStore, Hit, Identification};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -226,6 +227,22 @@ fn no_gallery() -> ApiError {
     ApiError::not_found("this server has no gallery (it was started without one)")
 }
 
+/// The gallery for reading, with what another process (a CLI `gallery enroll`) committed since
+/// read in first.
+fn read_fresh<'g>(
+    gallery: &'g SharedGallery,
+    metrics: &Metrics,
+) -> anyhow::Result<std::sync::RwLockReadGuard<'g, Box<dyn GalleryStore + Send + Sync>>> {
+    let poisoned = || anyhow::anyhow!("gallery lock poisoned");
+    if gallery.read().map_err(|_| poisoned())?.is_stale() {
+        let mut g = gallery.write().map_err(|_| poisoned())?;
+        if g.refresh()? {
+            metrics.gallery_entries.set(g.len() as i64);
+        }
+    }
+    gallery.read().map_err(|_| poisoned())
+}
+
 /// Find who an input is among the gallery's entries.
 #[utoipa::path(post, path = "/v1/identify", request_body = IdentifyRequest,
     responses((status = 200, body = Identification), (status = 400, body = ErrorBody),
@@ -250,15 +267,12 @@ pub async fn identify(
     let query = embed_inputs(&state, vec![req.input.into_input("body")?])
         .await?
         .remove(0);
-    let matches = tokio::task::spawn_blocking(move || {
-        gallery
-            .read()
-            .map_err(|_| anyhow::anyhow!("gallery lock poisoned"))?
-            .search(&query, top_k)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
-    .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+    let metrics = state.metrics.clone();
+    let matches =
+        tokio::task::spawn_blocking(move || read_fresh(&gallery, &metrics)?.search(&query, top_k))
+            .await
+            .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
     Ok(Json(Identification::decide(matches, threshold)))
 }
 
@@ -308,11 +322,11 @@ pub async fn enroll(
 pub async fn list(State(state): State<AppState>) -> Result<Json<GalleryList>, ApiError> {
     let gallery = state.gallery.clone().ok_or_else(no_gallery)?;
     // A database store blocks on its connection: keep it off the async threads.
+    let metrics = state.metrics.clone();
     let entries = tokio::task::spawn_blocking(move || {
-        gallery
-            .read()
+        read_fresh(&gallery, &metrics)
             .map(|g| g.entries())
-            .map_err(|_| ApiError::internal("gallery lock poisoned"))
+            .map_err(|e| ApiError::internal(format!("{e:#}")))
     })
     .await
     .map_err(|e| ApiError::internal(format!("listing failed: {e}")))??;

@@ -11,6 +11,7 @@ use super::run::EpochMetrics;
 use super::SiameseNet;
 use super::TrainConfig;
 use crate::batch::InputSpec;
+use crate::fsutil::sync_dir;
 use crate::loss::KochHead;
 use crate::tower::TowerConfig;
 use anyhow::{bail, Context, Result};
@@ -119,14 +120,17 @@ pub(crate) fn save_checkpoint<M: Module>(
     best: Option<&M>,
 ) -> Result<()> {
     let dir = out.join(CHECKPOINT_DIR);
-    let tmp = out.join(format!(".{CHECKPOINT_DIR}.tmp"));
     let old = out.join(format!(".{CHECKPOINT_DIR}.old"));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    // A fresh folder of its own (removed if anything below fails), never a fixed name two
+    // runs could share.
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{CHECKPOINT_DIR}-"))
+        .tempdir_in(out)
+        .with_context(|| format!("cannot create a checkpoint folder in {}", out.display()))?;
     let write = |m: &M, file: &str| {
         m.clone()
             .into_record()
-            .save(tmp.join(file))
+            .save(tmp.path().join(file))
             .map_err(|e| anyhow::anyhow!("cannot write checkpoint weights {file}: {e}"))
     };
     write(net, TOWER_FILE)?;
@@ -134,15 +138,20 @@ pub(crate) fn save_checkpoint<M: Module>(
         write(b, BEST_FILE)?;
     }
     optim
-        .save(tmp.join(OPTIM_FILE))
+        .save(tmp.path().join(OPTIM_FILE))
         .map_err(|e| anyhow::anyhow!("cannot write optimizer state: {e}"))?;
-    fs::write(tmp.join(STATE_FILE), serde_json::to_vec_pretty(state)?)?;
-    sync_dir(&tmp);
+    fs::write(
+        tmp.path().join(STATE_FILE),
+        serde_json::to_vec_pretty(state)?,
+    )?;
+    sync_files(tmp.path());
     let _ = fs::remove_dir_all(&old);
     if dir.exists() {
         fs::rename(&dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;
     }
+    let tmp = tmp.keep();
     fs::rename(&tmp, &dir).with_context(|| format!("cannot write {}", dir.display()))?;
+    sync_dir(out);
     let _ = fs::remove_dir_all(&old);
     Ok(())
 }
@@ -193,7 +202,8 @@ fn load_weights<M: Module>(path: &Path, fresh: M) -> Result<M> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-fn sync_dir(dir: &Path) {
+/// Syncs every file in `dir` and `dir` itself.
+fn sync_files(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             if let Ok(f) = fs::File::open(e.path()) {
@@ -201,4 +211,5 @@ fn sync_dir(dir: &Path) {
             }
         }
     }
+    sync_dir(dir);
 }

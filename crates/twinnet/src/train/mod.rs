@@ -25,7 +25,9 @@ pub use engine::{Best, LoopState, StepValidation};
 pub use net::SiameseNet;
 pub use observer::{EpochEnd, Interrupted, Observer, ProgressBars, Recorder, Silent, StepProgress};
 pub use optim::{LrSchedule, OptimSettings};
-pub use run::{read_metrics, train, train_observed, EpochMetrics, TrainReport, Trained};
+pub use run::{
+    read_metrics, train, train_observed, EpochMetrics, TrainReport, Trained, OUTPUT_LOCK,
+};
 #[cfg(feature = "text")]
 pub use text::{
     finetune_text, finetune_text_observed, TextEpoch, TextLoss, TextTrainConfig, TextTrainReport,

@@ -11,7 +11,7 @@ use super::{SamplerKind, TrainConfig};
 use crate::backend;
 use crate::batch::InputSpec;
 use crate::data::Dataset;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_atomic, DirLock};
 use crate::loss::{KochHead, LossKind};
 use crate::model::{save_model_with_head, Manifest, TrainingSummary};
 use crate::tower::TowerConfig;
@@ -115,7 +115,22 @@ pub struct Trained {
     pub history: Vec<EpochMetrics>,
     /// Epoch the run started from (0 unless resumed).
     pub resumed_from: usize,
+    /// The output folder stays locked until the model is saved (the value dropped).
+    _lock: DirLock,
 }
+
+/// Locks a run's output folder (created if missing) for as long as the run writes there: a
+/// second run into the same folder stops at once instead of interleaving checkpoints.
+pub(crate) fn lock_output(out: &Path) -> Result<DirLock> {
+    DirLock::try_now(
+        out,
+        OUTPUT_LOCK,
+        "another twinnet run is writing to this folder; wait for it, or give another `out`",
+    )
+}
+
+/// The lock file in a run's output folder.
+pub const OUTPUT_LOCK: &str = ".twinnet.lock";
 
 impl Trained {
     /// The manifest the model will be written with (threshold, recipe, validation).
@@ -184,12 +199,11 @@ pub(crate) fn fit_image(
                 .then(|| KochHead::new(tower_cfg.embedding_dim(), &device)),
         })
     };
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-
+    let lock = lock_output(out)?;
     let mut best_net = None;
     let (mut state, net, mut optim) = if resume {
         let (state, net, optim) = Checkpoint::load(out, &device, cfg.optim().build())?;
-        check_resumable(&state, cfg, &tower_cfg, data_spec)?;
+        check_resumable(&state, cfg, &tower_cfg, data_spec, &classes)?;
         if cfg.keep_best {
             let dir = Checkpoint::locate(out).context("the checkpoint disappeared")?;
             best_net = load_best(&dir, fresh_net()?)?;
@@ -334,6 +348,7 @@ pub(crate) fn fit_image(
         manifest,
         history: state.history,
         resumed_from,
+        _lock: lock,
     })
 }
 
@@ -342,6 +357,7 @@ fn check_resumable(
     cfg: &TrainConfig,
     tower: &TowerConfig,
     data_spec: &str,
+    classes: &[String],
 ) -> Result<()> {
     let mut saved = state.config.clone();
     saved.epochs = cfg.epochs;
@@ -358,6 +374,13 @@ fn check_resumable(
         bail!(
             "resume: the checkpoint was trained on {}, not {data_spec}",
             state.data
+        );
+    }
+    if state.classes != classes {
+        bail!(
+            "resume: the checkpoint was trained on the classes {}, not {} (give the same `classes`)",
+            state.classes.join(","),
+            classes.join(",")
         );
     }
     Ok(())

@@ -20,7 +20,7 @@ use crate::loss::{Objective, ObjectiveLoss, Reducer};
 use crate::sampling::Miner;
 use crate::text::{save_text_model, TextModel, TextTower, TOKENIZER_FILE};
 use crate::tower::{Encoder, TokenBatch};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -356,7 +356,7 @@ pub fn finetune_text_observed(
         warmup_fraction: cfg.warmup_fraction,
         grad_clip: Some(1.0),
     };
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let _lock = super::run::lock_output(out)?;
     let (mut state, tower, mut optim) = if resume {
         let (dir, state): (_, TextCheckpoint) = load_state(out)?;
         let mut saved = state.config.clone();
