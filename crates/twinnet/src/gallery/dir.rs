@@ -129,14 +129,9 @@ impl DirGallery {
             .map_err(|why| anyhow::anyhow!("{}: not a valid gallery ({why})", path.display()))
     }
 
-    /// Whether another writer has committed since this gallery was read or written.
-    pub fn is_stale(&self) -> bool {
-        DiskStamp::of(&self.dir.join(GALLERY_FILE)) != self.disk
-    }
-
     /// Reads the file again if another writer committed since; returns whether it did. A
     /// file of another model is an error and changes nothing.
-    pub fn reload_if_changed(&mut self) -> Result<bool> {
+    fn reload_if_changed(&mut self) -> Result<bool> {
         let path = self.dir.join(GALLERY_FILE);
         let now = DiskStamp::of(&path);
         if now == self.disk || now.is_none() {
@@ -257,28 +252,25 @@ impl DirGallery {
         self.header.distance
     }
 
-    /// Writes the current state as the next generation. On failure the generation is put
-    /// back, so the caller can undo its change and memory again matches the disk.
+    /// Writes the current state as the next generation; the new header becomes this
+    /// gallery's only once it is on disk.
     fn commit(&mut self) -> Result<()> {
-        self.header.generation += 1;
         let block: Vec<u8> = self.rows.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.header.rows_sha256 = Some(sha256_hex(&block));
-        let result = serde_json::to_vec(&self.header)
-            .map_err(anyhow::Error::from)
-            .and_then(|header| {
-                let mut bytes = Vec::with_capacity(8 + header.len() + block.len());
-                bytes.extend((header.len() as u64).to_le_bytes());
-                bytes.extend(header);
-                bytes.extend(block);
-                let path = self.dir.join(GALLERY_FILE);
-                write_atomic(&path, &bytes)?;
-                self.disk = DiskStamp::of(&path);
-                Ok(())
-            });
-        if result.is_err() {
-            self.header.generation -= 1;
-        }
-        result
+        let header = Header {
+            generation: self.header.generation + 1,
+            rows_sha256: Some(sha256_hex(&block)),
+            ..self.header.clone()
+        };
+        let json = serde_json::to_vec(&header)?;
+        let mut bytes = Vec::with_capacity(8 + json.len() + block.len());
+        bytes.extend((json.len() as u64).to_le_bytes());
+        bytes.extend(json);
+        bytes.extend(block);
+        let path = self.dir.join(GALLERY_FILE);
+        write_atomic(&path, &bytes)?;
+        self.disk = DiskStamp::of(&path);
+        self.header = header;
+        Ok(())
     }
 
     /// Runs a change under the gallery's lock, on the latest committed state: another
@@ -391,7 +383,7 @@ impl GalleryStore for DirGallery {
     }
 
     fn is_stale(&self) -> bool {
-        DirGallery::is_stale(self)
+        DiskStamp::of(&self.dir.join(GALLERY_FILE)) != self.disk
     }
 
     fn refresh(&mut self) -> Result<bool> {
