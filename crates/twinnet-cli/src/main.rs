@@ -22,6 +22,9 @@ in one place.)";
     after_help = LABELS
 )]
 struct Cli {
+    /// Print results, and errors, as JSON (for programs).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,27 +74,38 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     twinnet::backend::keep_freed_memory();
-    let cli = Cli::parse();
+    // Asked for JSON, a program reads the errors too, clap's included: `{"error": …}` on stderr.
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            output::print_error(&output::clap_message(&e), json);
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = cli.json;
     let result = match cli.command {
-        Command::Train(a) => commands::train::run(*a),
-        Command::Eval(a) => commands::eval::run(a),
-        Command::Finetune(a) => commands::finetune::run(*a),
-        Command::Embed(a) => commands::embed::run(a),
-        Command::Verify(a) => commands::verify::run(a),
-        Command::Demo(a) => commands::demo::run(a),
-        Command::Oneshot(a) => commands::oneshot::run(a),
-        Command::Plot(a) => commands::plot::run(a),
-        Command::Data(a) => commands::data::run(a),
-        Command::Bench(a) => commands::bench::run(a),
-        Command::Import(a) => commands::import::run(a),
-        Command::Gallery(a) => commands::gallery::run(a),
-        Command::Identify(a) => commands::gallery::identify(a),
+        Command::Train(a) => commands::train::run(*a, json),
+        Command::Eval(a) => commands::eval::run(a, json),
+        Command::Finetune(a) => commands::finetune::run(*a, json),
+        Command::Embed(a) => commands::embed::run(a, json),
+        Command::Verify(a) => commands::verify::run(a, json),
+        Command::Demo(a) => commands::demo::run(a, json),
+        Command::Oneshot(a) => commands::oneshot::run(a, json),
+        Command::Plot(a) => commands::plot::run(a, json),
+        Command::Data(a) => commands::data::run(a, json),
+        Command::Bench(a) => commands::bench::run(a, json),
+        Command::Import(a) => commands::import::run(a, json),
+        Command::Gallery(a) => commands::gallery::run(a, json),
+        Command::Identify(a) => commands::gallery::identify(a, json),
         Command::Serve(a) => commands::serve::run(*a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<output::StdoutClosed>() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", output::one_line(&e));
+            output::print_error(&output::one_line(&e), json);
             ExitCode::FAILURE
         }
     }

@@ -51,17 +51,34 @@ fn keys_as_flags(s: &str) -> String {
     out
 }
 
+pub use twinnet::report::{print_line as say, StdoutClosed};
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    say(serde_json::to_string_pretty(value)?)
+}
+
+/// clap's message without its `error: ` prefix, usage and help hint: the one line that says
+/// what was wrong with the flags.
+pub fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+    let first: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+    first.join(" ").trim_start_matches("error: ").to_string()
+}
+
+/// An error on stderr: `{"error": "…"}` for programs (`json`), `error: …` for people.
+pub fn print_error(message: &str, json: bool) {
+    match json {
+        true => eprintln!("{}", serde_json::json!({ "error": message })),
+        false => eprintln!("error: {message}"),
+    }
 }
 
 /// Prints a report: JSON for programs with `json`, else its table for people.
 pub fn emit<T: Serialize + std::fmt::Display>(value: &T, json: bool) -> anyhow::Result<()> {
-    if json {
-        return print_json(value);
+    match json {
+        true => print_json(value),
+        false => say(value),
     }
-    println!("{value}");
-    Ok(())
 }

@@ -74,14 +74,28 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// This verification decided with threshold `t` instead.
-    pub fn at_threshold(self, t: f32) -> Self {
-        Self {
-            threshold: Some(t),
+    /// This verification decided with threshold `t` instead; `t` must be a finite number.
+    pub fn at_threshold(self, t: f32) -> Result<Self> {
+        Ok(Self {
+            threshold: Some(check_threshold(t)?),
             same: Some(self.distance <= t),
             ..self
-        }
+        })
     }
+}
+
+/// Refuses a decision threshold that is not a finite number (NaN would reject everything and
+/// still print a decision).
+///
+/// ```
+/// assert_eq!(twinnet::embedder::check_threshold(0.5).unwrap(), 0.5);
+/// assert!(twinnet::embedder::check_threshold(f32::NAN).is_err());
+/// ```
+pub fn check_threshold(t: f32) -> Result<f32> {
+    if !t.is_finite() {
+        bail!("`threshold` must be a finite number, not {t}");
+    }
+    Ok(t)
 }
 
 /// A verification of two named inputs: what `twinnet verify` reports.
@@ -333,8 +347,12 @@ impl Embedder {
         let Some(threshold) = threshold.or(self.threshold()) else {
             bail!("the model has no calibrated threshold; give `threshold`");
         };
+        check_threshold(threshold)?;
+        if top_k == 0 {
+            bail!("`top-k` must be at least 1");
+        }
         let query = self.embed(std::slice::from_ref(input))?.remove(0);
-        let matches = gallery.search(&query, top_k.max(1))?;
+        let matches = gallery.search(&query, top_k)?;
         Ok(Identification::decide(matches, threshold))
     }
 

@@ -57,6 +57,39 @@ fn bad_pair_files_name_the_line() {
     assert!(e.contains("no rows"), "{e}");
 }
 
+/// Issue 19: one stray score among 0/1 labels is an error naming its line, unless a header
+/// says which the column holds.
+#[test]
+fn a_stray_score_among_labels_is_refused_unless_the_header_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::new();
+    for i in 0..20 {
+        body.push_str(&format!("a{i}\tb{i}\t{}\n", i % 2));
+    }
+    let stray = body.replacen("a7\tb7\t1", "a7\tb7\t3", 1);
+    let e = read_text_pairs(&file(&dir, "m.tsv", stray.as_bytes()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("m.tsv, line 8: target 3 among 19 of 20 rows that are 0/1 labels"),
+        "{e}"
+    );
+    // A header naming the column decides: labels refuse the 3, scores accept it (÷ 5).
+    let labelled = format!("a\tb\tlabel\n{stray}");
+    let e = read_text_pairs(&file(&dir, "l.tsv", labelled.as_bytes()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("l.tsv, line 9: target 3 is not a label"), "{e}");
+    let scored = format!("a\tb\tscore\n{stray}");
+    let scores = read_text_pairs(&file(&dir, "s.tsv", scored.as_bytes())).unwrap();
+    assert_eq!(scores.kind, PairTarget::Scores);
+    assert_eq!(scores.targets[7], 0.6);
+    assert_eq!(scores.targets[1], 0.2);
+    // A header of only 0/1 scores keeps them scores.
+    let s01 = read_text_pairs(&file(&dir, "z.tsv", b"a\tb\tscore\nx\ty\t1\nu\tv\t0\n")).unwrap();
+    assert_eq!(s01.kind, PairTarget::Scores);
+}
+
 #[test]
 fn triplets_and_labelled_texts() {
     let dir = tempfile::tempdir().unwrap();

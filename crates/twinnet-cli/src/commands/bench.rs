@@ -48,13 +48,10 @@ pub struct Args {
     /// Most requests per endpoint for the load generator.
     #[arg(long, default_value_t = 10_000_000)]
     pub max_requests: usize,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet bench`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -74,7 +71,7 @@ pub fn run(args: Args) -> Result<()> {
             max_requests: args.max_requests,
             enrol: 100,
         };
-        return emit(&run_load(model, inputs, &opts)?, args.json);
+        return emit(&run_load(model, inputs, &opts)?, json);
     }
     if let Some(model) = &args.text_model {
         let texts = samples::sentences(args.sentences.as_deref())?;
@@ -85,7 +82,7 @@ pub fn run(args: Args) -> Result<()> {
             threads: rayon::current_num_threads(),
             bench: bench_text_encoding(&model, &refs, args.rounds)?,
         };
-        return emit(&report, args.json);
+        return emit(&report, json);
     }
     let opts = BenchOptions {
         steps: args.steps,
@@ -94,5 +91,5 @@ pub fn run(args: Args) -> Result<()> {
         gallery_entries: if args.quick { 0 } else { args.gallery_entries },
         ..BenchOptions::default()
     };
-    emit(&run_bench(&opts)?, args.json)
+    emit(&run_bench(&opts)?, json)
 }

@@ -28,20 +28,12 @@ enum Action {
         /// [default: ../shared/data/NAME, else the public source].
         #[arg(long)]
         from: Option<PathBuf>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 /// Runs `twinnet data`.
-pub fn run(args: Args) -> Result<()> {
-    let Action::Fetch {
-        name,
-        dest,
-        from,
-        json,
-    } = args.action;
+pub fn run(args: Args, json: bool) -> Result<()> {
+    let Action::Fetch { name, dest, from } = args.action;
     let dest = dest.unwrap_or_else(|| PathBuf::from(format!("data/{name}")));
     emit(&fetch_from(&name, &dest, from.as_deref())?, json)
 }

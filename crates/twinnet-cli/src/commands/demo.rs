@@ -1,6 +1,6 @@
 //! `twinnet demo`: the main job on the bundled MNIST sample, end to end.
 
-use crate::output::emit;
+use crate::output::{emit, say};
 use anyhow::Result;
 use std::path::PathBuf;
 use twinnet::demo::{run_demo, sample_dir};
@@ -20,20 +20,17 @@ pub struct Args {
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet demo`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     let data = sample_dir(args.data.as_deref())?;
-    if !args.json {
-        println!(
+    if !json {
+        say(format!(
             "twinnet demo: a Siamese CNN trained on digits 0-4 of the bundled MNIST sample ({}),\nthen tested on held-out digits, including 5-9 that it never saw",
             data.display()
-        );
+        ))?;
     }
-    let report = run_demo(&data, &args.out, args.epochs, args.seed, !args.json)?;
-    emit(&report, args.json)
+    let report = run_demo(&data, &args.out, args.epochs, args.seed, !json)?;
+    emit(&report, json)
 }

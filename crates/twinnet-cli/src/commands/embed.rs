@@ -1,6 +1,6 @@
 //! `twinnet embed`.
 
-use crate::output::print_json;
+use crate::output::{print_json, say};
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -41,7 +41,7 @@ struct Embedded {
 }
 
 /// Runs `twinnet embed`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     let model = Embedder::load(&args.model)?;
     let text = model.input_kind() == InputKind::Text;
     let name = args.model.display();
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<()> {
     let embeddings = model.embed_with_progress(&inputs, |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     let names: Vec<String> = inputs.iter().map(Input::describe).collect();
-    if args.json {
+    if json {
         let rows: Vec<Embedded> = names
             .into_iter()
             .zip(embeddings)
@@ -88,6 +88,6 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .map(String::as_str)
         .zip(embeddings.iter().map(Vec::as_slice));
-    println!("{}", embedding_table(column, rows));
+    say(embedding_table(column, rows))?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `twinnet eval`.
 
-use crate::output::emit;
+use crate::output::{emit, say};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use twinnet::eval::{evaluate_model_dir, evaluate_text_model, EvalSettings, ThresholdFrom};
@@ -40,15 +40,12 @@ pub struct Args {
     /// Text models: decide with this distance threshold.
     #[arg(long)]
     pub threshold: Option<f32>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet eval`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     if twinnet::text::is_text_model(&args.model) {
-        return run_text(&args);
+        return run_text(&args, json);
     }
     if args.calibration.is_some() || args.threshold.is_some() {
         bail!("--calibration and --threshold apply to text models; an image model uses the threshold calibrated when it was trained");
@@ -62,14 +59,14 @@ pub fn run(args: Args) -> Result<()> {
         references: args.references,
     };
     let report = evaluate_model_dir(&args.model, &data, &settings)?;
-    if let (Some(dir), false) = (&args.plots, args.json) {
-        println!("pictures written to {}", dir.display());
+    if let (Some(dir), false) = (&args.plots, json) {
+        say(format!("pictures written to {}", dir.display()))?;
     }
-    emit(&report, args.json)
+    emit(&report, json)
 }
 
 /// `twinnet eval` for a text model on a TSV of text pairs.
-fn run_text(args: &Args) -> Result<()> {
+fn run_text(args: &Args, json: bool) -> Result<()> {
     let threshold = match (args.threshold, &args.calibration) {
         (Some(t), _) => ThresholdFrom::Given(t),
         (None, Some(file)) => ThresholdFrom::Calibration(file.clone()),
@@ -86,7 +83,7 @@ fn run_text(args: &Args) -> Result<()> {
         },
     )?;
     bar.finish_and_clear();
-    emit(&report, args.json)?;
+    emit(&report, json)?;
     if report.metrics.threshold.is_none() {
         eprintln!(
             "note: no threshold: accuracy and F1 need --calibration VALIDATION.tsv or --threshold"

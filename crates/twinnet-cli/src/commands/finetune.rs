@@ -1,6 +1,6 @@
 //! `twinnet finetune`: fine-tune a pretrained text model on text pairs.
 
-use crate::output::emit;
+use crate::output::{emit, say};
 use anyhow::Result;
 use std::path::PathBuf;
 use twinnet::loss::Reducer;
@@ -116,13 +116,10 @@ pub struct Args {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet finetune`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     check_output_dir(&args.out, args.resume, args.force)?;
     let source = TextDataSource {
         data: args.data.clone(),
@@ -164,9 +161,9 @@ pub fn run(args: Args) -> Result<()> {
     let observer: &mut dyn Observer = if args.quiet { &mut Silent } else { &mut bars };
     let (out, resume) = (&args.out, args.resume);
     let report = finetune_text_observed(model, &start, &data, &val, &cfg, out, resume, observer)?;
-    emit(&report, args.json)?;
-    if !args.json {
-        println!("model written to {}", report.out);
+    emit(&report, json)?;
+    if !json {
+        say(format!("model written to {}", report.out))?;
     }
     Ok(())
 }

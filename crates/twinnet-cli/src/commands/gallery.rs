@@ -1,6 +1,6 @@
 //! `twinnet gallery enroll|list|remove` and `twinnet identify`: galleries of enrolled embeddings.
 
-use crate::output::{emit, print_json};
+use crate::output::{emit, print_json, say};
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -34,18 +34,12 @@ enum Action {
         texts: Vec<String>,
         /// Image files to enrol (image models).
         inputs: Vec<PathBuf>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// List the gallery's entries (id, label, source).
     List {
         /// Gallery: a directory or postgres://user@host:port/db?gallery=NAME.
         #[arg(long)]
         gallery: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Remove an entry by id.
     Remove {
@@ -77,9 +71,6 @@ pub struct IdentifyArgs {
     /// Accept a match up to this distance instead of the model's calibrated threshold.
     #[arg(long)]
     pub threshold: Option<f32>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// What an enrolment added, as printed with `--json`.
@@ -91,7 +82,7 @@ struct Enrolled {
 }
 
 /// Runs `twinnet gallery`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     match args.action {
         Action::Enroll {
             model,
@@ -99,7 +90,6 @@ pub fn run(args: Args) -> Result<()> {
             label,
             texts,
             inputs,
-            json,
         } => {
             if texts.is_empty() && inputs.is_empty() {
                 bail!("nothing to enrol: give image files or --text");
@@ -118,31 +108,34 @@ pub fn run(args: Args) -> Result<()> {
                     entries,
                 });
             }
-            println!(
+            say(format!(
                 "enrolled {} as '{label}' (ids {ids:?}); the gallery holds {entries} entries",
                 ids.len()
-            );
+            ))?;
         }
-        Action::List { gallery, json } => {
+        Action::List { gallery } => {
             let entries = read_gallery(&gallery)?.entries();
             if json {
                 return print_json(&entries);
             }
-            println!("{}", entry_table(&entries));
+            say(entry_table(&entries))?;
         }
         Action::Remove { gallery, id } => {
             let mut g = read_gallery(&gallery)?;
             if !g.remove(id)? {
                 bail!("{gallery} has no entry with id {id}");
             }
-            println!("removed entry {id}; {} entries remain", g.entries().len());
+            say(format!(
+                "removed entry {id}; {} entries remain",
+                g.entries().len()
+            ))?;
         }
     }
     Ok(())
 }
 
 /// Runs `twinnet identify`.
-pub fn identify(args: IdentifyArgs) -> Result<()> {
+pub fn identify(args: IdentifyArgs, json: bool) -> Result<()> {
     let model = Embedder::load(&args.model)?;
     if args.threshold.is_none() && model.threshold().is_none() {
         bail!(
@@ -157,8 +150,6 @@ pub fn identify(args: IdentifyArgs) -> Result<()> {
         (None, Some(text)) => Input::Text(text),
         _ => bail!("give one input: an image file or --text"),
     };
-    emit(
-        &model.identify(&g, &input, args.top_k, args.threshold)?,
-        args.json,
-    )
+    let found = model.identify(&g, &input, args.top_k, args.threshold)?;
+    emit(&found, json)
 }

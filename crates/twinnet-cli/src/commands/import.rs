@@ -26,19 +26,11 @@ enum Source {
         /// Replace a model already in `--out`.
         #[arg(long)]
         force: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
 /// Runs `twinnet import`.
-pub fn run(args: Args) -> Result<()> {
-    let Source::SentenceTransformers {
-        path,
-        out,
-        force,
-        json,
-    } = args.source;
+pub fn run(args: Args, json: bool) -> Result<()> {
+    let Source::SentenceTransformers { path, out, force } = args.source;
     emit(&import_sentence_transformers(&path, &out, force)?, json)
 }

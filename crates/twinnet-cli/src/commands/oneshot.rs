@@ -58,13 +58,10 @@ pub struct Args {
     /// with --class-depth 2 on Omniglot): Lake et al.'s within-alphabet runs.
     #[arg(long)]
     pub within_alphabet: bool,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet oneshot`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     let data = args.data.eval_data();
     let settings = OneShotSettings {
         ways: args.ways,
@@ -90,5 +87,5 @@ pub fn run(args: Args) -> Result<()> {
             out.seen_in_training.join(", ")
         );
     }
-    emit(&out, args.json)
+    emit(&out, json)
 }

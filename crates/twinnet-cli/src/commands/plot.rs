@@ -5,6 +5,8 @@ use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::eval::make_plots;
 
+use crate::output::say;
+
 use super::data_args::DataArgs;
 
 /// Flags of `twinnet plot`.
@@ -38,7 +40,7 @@ struct Written {
 }
 
 /// Runs `twinnet plot`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     let data = args.data.eval_data();
     let files = make_plots(
         &args.model,
@@ -49,11 +51,11 @@ pub fn run(args: Args) -> Result<()> {
         &args.out,
     )?;
     let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    if args.json {
+    if json {
         return crate::output::print_json(&Written { files });
     }
     for f in files {
-        println!("{f}");
+        say(f)?;
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! `twinnet serve`: the HTTP service.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 use twinnet::embedder::Embedder;
-use twinnet::serve::{app, read_token_file, serve, shutdown_signal, ServeOptions};
+use twinnet::serve::{app, read_token_file, run_until_signal, ConnectionLimits, ServeOptions};
 
 /// Flags of `twinnet serve`.
 #[derive(clap::Args, Debug)]
@@ -41,6 +41,18 @@ pub struct Args {
     /// Requests that may wait for the model before new ones get 503.
     #[arg(long, default_value_t = 1024)]
     pub queue: usize,
+    /// Longest text accepted, in bytes (400 above).
+    #[arg(long, default_value_t = 64 << 10)]
+    pub max_text_bytes: usize,
+    /// Connections served at once; further clients wait to be accepted.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request head, or stay idle between requests.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_s: u64,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_timeout_s: u64,
 }
 
 /// Runs `twinnet serve` until SIGTERM or Ctrl-C.
@@ -66,27 +78,29 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let entries = gallery.as_ref().map(|g| g.len());
+    let secs = |s: u64| Duration::from_secs(s.max(1));
     let options = ServeOptions {
         token,
         insecure_no_auth: args.insecure_no_auth,
         max_body_bytes: args.max_body_bytes,
-        timeout: Duration::from_secs(args.timeout_s.max(1)),
+        timeout: secs(args.timeout_s),
         max_batch: args.max_batch,
         queue: args.queue,
+        max_text_bytes: args.max_text_bytes,
+        connections: ConnectionLimits {
+            header_timeout: secs(args.header_timeout_s),
+            max_connections: args.max_connections,
+            max_header_bytes: ConnectionLimits::default().max_header_bytes,
+            shutdown_deadline: secs(args.shutdown_timeout_s),
+        },
     };
     let router = app(model, gallery, &options)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.addr))?;
-        let addr = listener.local_addr()?;
+    run_until_signal(&args.addr, router, &options.connections, |addr| {
         eprintln!(
             "twinnet serving {} on http://{addr}{} (API: http://{addr}/openapi.json)",
             args.model.display(),
             entries.map_or(String::new(), |n| format!(", gallery of {n} entries"))
-        );
-        serve(listener, router, shutdown_signal()).await
+        )
     })?;
     eprintln!("twinnet: stopped cleanly");
     Ok(())

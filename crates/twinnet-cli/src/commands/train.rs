@@ -1,6 +1,6 @@
 //! `twinnet train`.
 
-use crate::output::emit;
+use crate::output::{emit, say};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use twinnet::data::{AugmentConfig, Split};
@@ -156,8 +156,6 @@ train_flags! {
     /// Also validate every N optimiser steps (printed, and kept in metrics.jsonl as
     /// step_validations) [default: only after each epoch].
     some validate_every: Option<usize>,
-    /// Print the report as JSON.
-    own json: bool,
     /// Hide the progress bar and per-epoch lines.
     own quiet: bool,
 }
@@ -178,17 +176,17 @@ impl Args {
 }
 
 /// Runs `twinnet train`.
-pub fn run(args: Args) -> Result<()> {
-    let (report, out) = train_with(&args)?;
-    emit(&report, args.json)?;
-    if !args.json {
-        println!("model written to {}", out.display());
+pub fn run(args: Args, json: bool) -> Result<()> {
+    let (report, out) = train_with(&args, json)?;
+    emit(&report, json)?;
+    if !json {
+        say(format!("model written to {}", out.display()))?;
     }
     Ok(())
 }
 
 /// Trains as the flags (and `--config`) say; returns the report and the model directory written.
-fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
+fn train_with(args: &Args, json: bool) -> Result<(TrainReport, PathBuf)> {
     let recipe = args.recipe()?;
     let Some(out) = recipe.out.clone() else {
         bail!("--out is required (on the command line or in --config)");
@@ -199,16 +197,7 @@ fn train_with(args: &Args) -> Result<(TrainReport, PathBuf)> {
     check_output_dir(&out, args.resume, args.force)?;
     let (dataset, spec) = recipe.load_data()?;
     let tower = recipe.tower_config(dataset.shape())?;
-    let show_progress = !args.quiet && !args.json;
-    let cfg = recipe.train_config();
-    let report = train(
-        dataset,
-        &spec,
-        tower,
-        &cfg,
-        &out,
-        args.resume,
-        show_progress,
-    )?;
+    let (cfg, bars) = (recipe.train_config(), !args.quiet && !json);
+    let report = train(dataset, &spec, tower, &cfg, &out, args.resume, bars)?;
     Ok((report, out))
 }

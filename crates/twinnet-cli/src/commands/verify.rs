@@ -1,6 +1,6 @@
 //! `twinnet verify`.
 
-use crate::output::print_json;
+use crate::output::{print_json, say};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use twinnet::embedder::{Embedder, Input, InputKind};
@@ -22,13 +22,10 @@ pub struct Args {
     /// Decide with this distance threshold instead of the model's calibrated one.
     #[arg(long)]
     pub threshold: Option<f32>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Runs `twinnet verify`.
-pub fn run(args: Args) -> Result<()> {
+pub fn run(args: Args, json: bool) -> Result<()> {
     let model = Embedder::load(&args.model)?;
     let text = model.input_kind() == InputKind::Text;
     match (text, args.text) {
@@ -51,7 +48,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut v = model.verdict(&input(&args.a)?, &input(&args.b)?)?;
     if let Some(t) = args.threshold {
-        v.verification = v.verification.at_threshold(t);
+        v.verification = v.verification.at_threshold(t)?;
     }
     if v.verification.threshold.is_none() {
         eprintln!(
@@ -60,9 +57,9 @@ pub fn run(args: Args) -> Result<()> {
             args.model.display()
         );
     }
-    if args.json {
+    if json {
         return print_json(&v);
     }
-    println!("{}", verdict_table(&[v]));
+    say(verdict_table(&[v]))?;
     Ok(())
 }

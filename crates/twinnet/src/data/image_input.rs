@@ -78,10 +78,41 @@ pub fn load_image_bytes(bytes: &[u8], shape: ImageShape, name: &str) -> Result<V
 }
 
 fn decode_bytes(bytes: &[u8], name: &str) -> Result<image::DynamicImage> {
-    image::ImageReader::new(std::io::Cursor::new(bytes))
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .with_context(|| format!("cannot read image {name}"))?
-        .decode()
+        .with_context(|| format!("cannot read image {name}"))?;
+    decode_within_limits(reader, name)
+}
+
+/// Largest image decoded, in pixels (width × height): 64 megapixels, far above any photo a
+/// tower downsizes to its input, far below what a 400 KB "decompression bomb" declares
+/// (20000 × 20000 would cost 1.2 GB of RGB before the resize).
+pub const MAX_IMAGE_PIXELS: u64 = 64 << 20;
+
+/// Most memory one decode may allocate (the `image` crate's own accounting).
+const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// Decodes after checking the size the header declares against [`MAX_IMAGE_PIXELS`], so a
+/// bomb is refused before a byte of its pixels is allocated.
+fn decode_within_limits<R: std::io::BufRead + std::io::Seek>(
+    mut reader: image::ImageReader<R>,
+    name: &str,
+) -> Result<image::DynamicImage> {
+    use image::ImageDecoder;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let decoder = reader
+        .into_decoder()
+        .with_context(|| format!("cannot decode image {name}"))?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+        bail!(
+            "image {name} declares {w}×{h} pixels; twinnet decodes at most {MAX_IMAGE_PIXELS} pixels ({} megapixels)",
+            MAX_IMAGE_PIXELS >> 20
+        );
+    }
+    image::DynamicImage::from_decoder(decoder)
         .with_context(|| format!("cannot decode image {name}"))
 }
 
@@ -119,12 +150,11 @@ fn to_input(img: image::DynamicImage, shape: ImageShape) -> Vec<f32> {
 
 /// Decodes any supported image file, with an error that names it.
 fn decode(path: &Path) -> Result<image::DynamicImage> {
-    image::ImageReader::open(path)
+    let reader = image::ImageReader::open(path)
         .with_context(|| format!("cannot open image {}", path.display()))?
         .with_guessed_format()
-        .with_context(|| format!("cannot read image {}", path.display()))?
-        .decode()
-        .with_context(|| format!("cannot decode image {}", path.display()))
+        .with_context(|| format!("cannot read image {}", path.display()))?;
+    decode_within_limits(reader, &path.display().to_string())
 }
 
 /// The natural shape of an image file: its size, and 1 channel if it is grayscale, else 3.

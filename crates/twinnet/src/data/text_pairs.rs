@@ -8,7 +8,11 @@
 //! - labelled texts: `label<TAB>text` (texts with equal labels are positives of each other).
 //!
 //! A first line is a header when its target column is not a number (pairs) or when it names
-//! the columns (`anchor`, `label`); empty lines are skipped.
+//! the columns (`anchor`, `label`); empty lines are skipped. A pair header says what the
+//! targets are: a third column named `label` (or `labels`) makes every target a 0/1 label, one
+//! named `score` (or `scores`, `similarity`) makes them scores. Without one, a file whose targets
+//! are nearly all 0/1 but for a few other values is refused, naming the first such line: one
+//! stray 3 must not silently turn every label into a score.
 
 use super::text_lines;
 use crate::sampling::{rng_for, stream};
@@ -123,6 +127,15 @@ fn rows(path: &Path, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
     Ok(out)
 }
 
+/// What a pair header's third column says the targets are, if it names them.
+fn declared_target(column: &str) -> Option<PairTarget> {
+    match column.trim().to_ascii_lowercase().as_str() {
+        "label" | "labels" | "is_same" | "same" => Some(PairTarget::Labels),
+        "score" | "scores" | "similarity" => Some(PairTarget::Scores),
+        _ => None,
+    }
+}
+
 fn drop_header(rows: &mut Vec<(usize, Vec<String>)>, is_header: impl Fn(&[String]) -> bool) {
     if rows.first().is_some_and(|(_, c)| is_header(c)) {
         rows.remove(0);
@@ -132,10 +145,15 @@ fn drop_header(rows: &mut Vec<(usize, Vec<String>)>, is_header: impl Fn(&[String
 /// Reads a pair file (see the module docs for targets and headers).
 pub fn read_text_pairs(path: &Path) -> Result<TextPairs> {
     let mut rows = rows(path, 3)?;
+    let declared = match rows.first() {
+        Some((_, c)) if c[2].trim().parse::<f32>().is_err() => declared_target(&c[2]),
+        _ => None,
+    };
     drop_header(&mut rows, |c| c[2].trim().parse::<f32>().is_err());
     let name = path.display();
     let mut pairs = Vec::with_capacity(rows.len());
     let mut targets = Vec::with_capacity(rows.len());
+    let mut lines = Vec::with_capacity(rows.len());
     for (line, c) in rows {
         let t: f32 = c[2]
             .trim()
@@ -149,16 +167,37 @@ pub fn read_text_pairs(path: &Path) -> Result<TextPairs> {
         let mut cells = c.into_iter();
         pairs.push((cells.next().unwrap(), cells.next().unwrap()));
         targets.push(t);
+        lines.push(line);
     }
     if pairs.is_empty() {
         bail!("{name}: no pairs after the header");
     }
-    let max = targets.iter().copied().fold(0.0f32, f32::max);
-    let kind = if targets.iter().all(|&t| t == 0.0 || t == 1.0) {
-        PairTarget::Labels
-    } else {
-        PairTarget::Scores
+    let is_label = |t: f32| t == 0.0 || t == 1.0;
+    let first_other = targets.iter().position(|&t| !is_label(t));
+    let kind = match (declared, first_other) {
+        (Some(PairTarget::Labels), Some(k)) => bail!(
+            "{name}, line {}: target {} is not a label (the header says labels: 0 or 1)",
+            lines[k],
+            targets[k]
+        ),
+        (Some(kind), _) => kind,
+        (None, None) => PairTarget::Labels,
+        (None, Some(k)) => {
+            let labels = targets.iter().filter(|&&t| is_label(t)).count();
+            if labels * 10 >= targets.len() * 9 {
+                bail!(
+                    "{name}, line {}: target {} among {labels} of {} rows that are 0/1 labels; \
+                     fix the line, or name the third column in a header (`label` or `score`) \
+                     to say which the file holds",
+                    lines[k],
+                    targets[k],
+                    targets.len()
+                );
+            }
+            PairTarget::Scores
+        }
     };
+    let max = targets.iter().copied().fold(0.0f32, f32::max);
     if kind == PairTarget::Scores && max > 1.0 {
         if max > 5.0 {
             bail!("{name}: scores go up to {max}; expected labels 0/1 or scores in 0–1 or 0–5");

@@ -25,8 +25,8 @@ pub use oneshot_model::{evaluate_one_shot, OneShotReport, OneShotSettings};
 pub use plot_set::{draw_plots, make_plots};
 pub use retrieval::{map_at_r, retrieval, RetrievalMetrics};
 pub use roc::{
-    accuracy_at, auc, calibrate_threshold, eer, roc_curve, tar_at_far, RocPoint,
-    VerificationMetrics,
+    accuracy_at, auc, calibrate_threshold, eer, require_same_and_different, roc_curve, tar_at_far,
+    RocPoint, VerificationMetrics,
 };
 pub use signatures::{
     signature_pair_metrics, signature_reference_metrics, ForgeryMetrics, ReferenceMetrics,

@@ -150,6 +150,28 @@ pub fn accuracy_at(distances: &[f32], same: &[bool], threshold: f32) -> f64 {
     correct as f64 / same.len() as f64
 }
 
+/// Refuses pairs that cannot measure verification: without at least one same and one
+/// different pair there is no ROC, no AUC and no threshold to calibrate (an empty draw would
+/// otherwise report an AUC of −0 and a threshold of 0).
+///
+/// ```
+/// use twinnet::eval::require_same_and_different;
+/// assert!(require_same_and_different(&[true, false]).is_ok());
+/// assert!(require_same_and_different(&[true, true]).is_err());
+/// assert!(require_same_and_different(&[]).is_err());
+/// ```
+pub fn require_same_and_different(same: &[bool]) -> anyhow::Result<()> {
+    let positives = same.iter().filter(|&&s| s).count();
+    if positives == 0 || positives == same.len() {
+        anyhow::bail!(
+            "verification needs at least one same and one different pair; these {} pairs hold {positives} same and {} different",
+            same.len(),
+            same.len() - positives
+        );
+    }
+    Ok(())
+}
+
 /// The threshold with the best accuracy on these (validation) pairs: the midpoint between the
 /// last accepted distance and the next one, so that it generalises instead of sitting on a point.
 ///

@@ -4,7 +4,7 @@
 use super::{calibrate_threshold, evaluate_text_pairs, text_pair_distances, TextPairMetrics};
 use crate::data::read_text_pairs;
 use crate::text::TextModel;
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -45,16 +45,12 @@ pub fn evaluate_text_model(
     let model = TextModel::load(model_dir)?;
     let pairs = read_text_pairs(data)?;
     let (threshold, source) = match threshold {
-        ThresholdFrom::Given(t) => (Some(*t), "--threshold"),
+        ThresholdFrom::Given(t) => (Some(crate::embedder::check_threshold(*t)?), "--threshold"),
         ThresholdFrom::Calibration(file) => {
             let cal = read_text_pairs(file)?;
             let same = cal.same();
-            if same.iter().all(|&s| s) || same.iter().all(|&s| !s) {
-                bail!(
-                    "{}: calibration needs both same and different pairs",
-                    file.display()
-                );
-            }
+            super::require_same_and_different(&same)
+                .with_context(|| format!("{}: calibration", file.display()))?;
             let d = text_pair_distances(&model, &cal, &mut progress)?;
             (Some(calibrate_threshold(&d, &same)), "calibration")
         }
@@ -63,6 +59,8 @@ pub fn evaluate_text_model(
             None => (None, "none"),
         },
     };
+    super::require_same_and_different(&pairs.same())
+        .with_context(|| format!("{}", data.display()))?;
     let d: Vec<f32> = text_pair_distances(&model, &pairs, &mut progress)?;
     Ok(TextEvalReport {
         metrics: evaluate_text_pairs(&pairs, &d, threshold),

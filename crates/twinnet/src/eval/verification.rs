@@ -88,6 +88,8 @@ pub fn evaluate_model_scores(
             .map(|(a, b, k)| (a, b, k == crate::sampling::SignaturePair::Genuine))
             .collect(),
     };
+    let same: Vec<bool> = pairs.iter().map(|p| p.2).collect();
+    super::require_same_and_different(&same)?;
     if data.shape() != model.manifest.input.shape {
         anyhow::bail!(
             "the data's images are {:?} but the model expects {:?}",
@@ -111,5 +113,5 @@ pub fn evaluate_model_scores(
     let dim = model.manifest.tower.embedding_dim();
     let (metrics, scores) =
         evaluate_pairs(&emb, dim, &local, &model.scorer, model.manifest.threshold);
-    Ok((metrics, scores, local.iter().map(|p| p.2).collect()))
+    Ok((metrics, scores, same))
 }

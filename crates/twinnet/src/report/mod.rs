@@ -4,10 +4,12 @@
 //! (people read a table), so a front end prints either without knowing the report's fields.
 //! The tables live here, one concept away from the computations that fill the reports.
 
+mod stdout;
 mod tables;
 #[cfg(feature = "text")]
 mod text_tables;
 
+pub use stdout::{print_line, StdoutClosed};
 pub use tables::{embedding_table, entry_table, verdict_table};
 
 use std::fmt;
@@ -59,7 +61,7 @@ impl fmt::Display for Table {
         let line = |r: &Vec<String>| {
             r.iter()
                 .enumerate()
-                .map(|(i, c)| format!("{:<w$}", c, w = width.get(i).copied().unwrap_or(0)))
+                .map(|(i, c)| pad(c, width.get(i).copied().unwrap_or(0)))
                 .collect::<Vec<_>>()
                 .join("  ")
                 .trim_end()
@@ -73,6 +75,16 @@ impl fmt::Display for Table {
         }
         Ok(())
     }
+}
+
+/// `cell` padded with spaces to `width` characters. By hand, not `format!("{:<w$}")`, whose
+/// width must fit in 16 bits: a 70,000-character label would panic there.
+fn pad(cell: &str, width: usize) -> String {
+    let fill = width.saturating_sub(cell.chars().count());
+    let mut s = String::with_capacity(cell.len() + fill);
+    s.push_str(cell);
+    s.extend(std::iter::repeat_n(' ', fill));
+    s
 }
 
 /// A rate or score with 4 decimals.
@@ -97,4 +109,21 @@ pub fn counter_bar(what: &str, hidden: bool) -> indicatif::ProgressBar {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    #[test]
+    fn a_cell_wider_than_16_bits_is_printed_whole() {
+        let long = "x".repeat(70_000);
+        let mut t = Table::new(&["label", "id"]);
+        t.row(vec![long.clone(), "1".into()])
+            .row(vec!["a".into(), "2".into()]);
+        let text = t.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], format!("{long}  1"));
+        assert_eq!(lines[3], format!("a{}  2", " ".repeat(69_999)));
+    }
 }

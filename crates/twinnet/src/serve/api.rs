@@ -147,24 +147,29 @@ impl From<BatchError> for ApiError {
     }
 }
 
-/// Decodes images on the blocking pool (in parallel across requests), then embeds them in the
-/// model's shared batch.
+/// Decodes images and tokenizes texts on the blocking pool (in parallel across requests), then
+/// embeds them in the model's shared batch. A text over the server's byte cap is refused first.
 async fn embed_inputs(state: &AppState, inputs: Vec<Input>) -> Result<Vec<Vec<f32>>, ApiError> {
     let kind = state.batcher.info().kind;
-    let prepared = match kind {
-        InputKind::Text => inputs
+    for (i, input) in inputs.iter().enumerate() {
+        if let Input::Text(t) = input {
+            if t.len() > state.max_text_bytes {
+                return Err(ApiError::bad_request(format!(
+                    "text {i} is {} bytes; this server accepts texts of at most {} bytes",
+                    t.len(),
+                    state.max_text_bytes
+                )));
+            }
+        }
+    }
+    let prepared = tokio::task::spawn_blocking(move || {
+        inputs
             .iter()
             .map(|i| prepare(kind, i))
-            .collect::<anyhow::Result<Vec<Prepared>>>()?,
-        InputKind::Image(..) => tokio::task::spawn_blocking(move || {
-            inputs
-                .iter()
-                .map(|i| prepare(kind, i))
-                .collect::<anyhow::Result<Vec<Prepared>>>()
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("image decoding failed: {e}")))??,
-    };
+            .collect::<anyhow::Result<Vec<Prepared>>>()
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("input decoding failed: {e}")))??;
     Ok(state.batcher.embed(prepared).await?)
 }
 

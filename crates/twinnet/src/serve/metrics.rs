@@ -93,6 +93,18 @@ impl Metrics {
     }
 }
 
+/// The method as a label: one of HTTP's standard methods, else `other`, so that requests with
+/// made-up methods cannot grow the metric's label set without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|k| *k == method.as_str())
+        .unwrap_or("other")
+}
+
 /// Middleware: counts and times every request under its route pattern (not its raw path, so
 /// ids in paths do not explode the label set).
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
@@ -101,7 +113,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_string();
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_string();
     let start = Instant::now();
     let response = next.run(req).await;
     metrics

@@ -8,8 +8,12 @@
 pub mod api;
 pub mod batcher;
 pub mod error;
+pub mod error_io;
 pub mod input;
+mod listener;
 pub mod metrics;
+
+pub use listener::{run_until_signal, serve, serve_with_limits, shutdown_signal, ConnectionLimits};
 
 use crate::embedder::Embedder;
 use crate::gallery::GalleryStore;
@@ -23,7 +27,6 @@ use axum::Router;
 use batcher::Batcher;
 use error::ApiError;
 use metrics::Metrics;
-use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -47,6 +50,11 @@ pub struct ServeOptions {
     pub max_batch: usize,
     /// Requests waiting for the model before new ones get 503.
     pub queue: usize,
+    /// Longest text accepted, in bytes (400 above): a text tower reads only its first
+    /// `max_seq_length` tokens, and tokenizing megabytes would hold up every other request.
+    pub max_text_bytes: usize,
+    /// Header timeout, connection cap and shutdown deadline of the accept loop.
+    pub connections: ConnectionLimits,
 }
 
 /// Reads a bearer token from a file (surrounding whitespace trimmed), refusing an empty token
@@ -77,6 +85,8 @@ impl Default for ServeOptions {
             timeout: Duration::from_secs(30),
             max_batch: 64,
             queue: 1024,
+            max_text_bytes: 64 << 10,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -90,6 +100,8 @@ pub struct AppState {
     pub gallery: Option<SharedGallery>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Longest text accepted, in bytes.
+    pub max_text_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -116,6 +128,7 @@ pub fn app(
         batcher,
         gallery: gallery.map(|g| Arc::new(RwLock::new(g))),
         metrics: metrics.clone(),
+        max_text_bytes: options.max_text_bytes,
     };
     let auth = Auth {
         token: options.token.as_deref().map(Arc::from),
@@ -201,40 +214,4 @@ async fn json_errors(response: Response) -> Response {
         return r;
     }
     response
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight and returns.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
-}
-
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

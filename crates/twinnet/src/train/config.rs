@@ -219,6 +219,12 @@ impl TrainConfig {
         if self.epochs == 0 || self.batch_size == 0 {
             anyhow::bail!("`epochs` and `batch-size` must be at least 1");
         }
+        if self.validation_pairs < 2 {
+            anyhow::bail!(
+                "`val-pairs` must be at least 2 (a same and a different pair calibrate the threshold), not {}",
+                self.validation_pairs
+            );
+        }
         positive("lr", self.learning_rate)?;
         non_negative("weight-decay", self.weight_decay)?;
         non_negative("margin", f64::from(self.margin))?;
