@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::eval::make_plots;
 
-use crate::output::say;
+use crate::output::{print_json, say};
 
 use super::data_args::DataArgs;
 
@@ -52,7 +52,7 @@ pub fn run(args: Args, json: bool) -> Result<()> {
     )?;
     let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     if json {
-        return crate::output::print_json(&Written { files });
+        return print_json(&Written { files });
     }
     for f in files {
         say(f)?;

@@ -90,8 +90,8 @@ pub fn run(args: Args) -> Result<()> {
         connections: ConnectionLimits {
             header_timeout: secs(args.header_timeout_s),
             max_connections: args.max_connections,
-            max_header_bytes: ConnectionLimits::default().max_header_bytes,
             shutdown_deadline: secs(args.shutdown_timeout_s),
+            ..ConnectionLimits::default()
         },
     };
     let router = app(model, gallery, &options)?;

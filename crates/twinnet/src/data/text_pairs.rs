@@ -145,11 +145,12 @@ fn drop_header(rows: &mut Vec<(usize, Vec<String>)>, is_header: impl Fn(&[String
 /// Reads a pair file (see the module docs for targets and headers).
 pub fn read_text_pairs(path: &Path) -> Result<TextPairs> {
     let mut rows = rows(path, 3)?;
-    let declared = match rows.first() {
-        Some((_, c)) if c[2].trim().parse::<f32>().is_err() => declared_target(&c[2]),
-        _ => None,
-    };
-    drop_header(&mut rows, |c| c[2].trim().parse::<f32>().is_err());
+    let is_header = |c: &[String]| c[2].trim().parse::<f32>().is_err();
+    let declared = rows
+        .first()
+        .filter(|(_, c)| is_header(c))
+        .and_then(|(_, c)| declared_target(&c[2]));
+    drop_header(&mut rows, is_header);
     let name = path.display();
     let mut pairs = Vec::with_capacity(rows.len());
     let mut targets = Vec::with_capacity(rows.len());

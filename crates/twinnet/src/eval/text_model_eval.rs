@@ -44,6 +44,8 @@ pub fn evaluate_text_model(
 ) -> Result<TextEvalReport> {
     let model = TextModel::load(model_dir)?;
     let pairs = read_text_pairs(data)?;
+    super::require_same_and_different(&pairs.same())
+        .with_context(|| format!("{}", data.display()))?;
     let (threshold, source) = match threshold {
         ThresholdFrom::Given(t) => (Some(crate::embedder::check_threshold(*t)?), "--threshold"),
         ThresholdFrom::Calibration(file) => {
@@ -59,8 +61,6 @@ pub fn evaluate_text_model(
             None => (None, "none"),
         },
     };
-    super::require_same_and_different(&pairs.same())
-        .with_context(|| format!("{}", data.display()))?;
     let d: Vec<f32> = text_pair_distances(&model, &pairs, &mut progress)?;
     Ok(TextEvalReport {
         metrics: evaluate_text_pairs(&pairs, &d, threshold),

@@ -5,7 +5,7 @@ use crate::sampling::{
     balanced_pairs, rng_for, sampled_signature_pairs, split_indices, stream, ClassIndex,
     SignaturePair,
 };
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// The split used by one run: a pool of items, the training part and the fixed validation pairs.
 pub(crate) struct Split {
@@ -50,7 +50,7 @@ impl Split {
         if !val_classes.is_empty() && !matches!(data, Dataset::Signatures(_)) {
             bail!("`val-classes` holds out writers of a signatures: folder; other data is split by `val-fraction`");
         }
-        match data {
+        let split = match data {
             Dataset::Signatures(set) => {
                 signature_split(set, fraction, val_pairs, val_classes, seed)
             }
@@ -85,14 +85,8 @@ impl Split {
                 let (train, val) = split_indices(p.pairs.len(), fraction, &mut rng);
                 let train_pairs: Vec<_> = train.iter().map(|&i| p.pairs[i]).collect();
                 let val_pairs: Vec<_> = val.iter().map(|&i| p.pairs[i]).collect();
-                if train_pairs.is_empty()
-                    || val_pairs.iter().all(|v| v.2)
-                    || val_pairs.iter().all(|v| !v.2)
-                {
-                    bail!(
-                        "the pair list's validation split ({} pairs) needs both same and different pairs; add pairs or raise `val-fraction`",
-                        val_pairs.len()
-                    );
+                if train_pairs.is_empty() {
+                    bail!("the pair list leaves no training pairs; lower `val-fraction`");
                 }
                 Ok(Self {
                     shape: p.shape,
@@ -104,7 +98,13 @@ impl Split {
                     pixels: p.pixels,
                 })
             }
-        }
+        }?;
+        // Checked once here, not at every validation: the threshold is calibrated on these.
+        let same: Vec<bool> = split.val_pairs.iter().map(|p| p.2).collect();
+        crate::eval::require_same_and_different(&same).context(
+            "the validation split cannot calibrate a threshold; add data or raise `val-fraction`",
+        )?;
+        Ok(split)
     }
 
     /// The training items (each once), for fitting the input normalisation.
