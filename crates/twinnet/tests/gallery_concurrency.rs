@@ -102,3 +102,20 @@ fn a_flipped_byte_in_the_embeddings_is_refused() {
     let e = DirGallery::read(dir.path()).unwrap_err().to_string();
     assert!(e.contains("checksum"), "{e}");
 }
+
+#[test]
+fn a_crafted_dimension_is_refused_not_overflowed() {
+    let dir = tempfile::tempdir().unwrap();
+    open(dir.path());
+    let path = dir.path().join(GALLERY_FILE);
+    for dim in [0u64, 1 << 62, u64::MAX] {
+        let header = format!(
+            r#"{{"format":"twinnet-gallery","version":1,"fingerprint":"cnn:abc","dim":{dim},"distance":"euclidean","next_id":1,"entries":[]}}"#
+        );
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        let e = DirGallery::read(dir.path()).unwrap_err();
+        assert!(format!("{e:#}").contains("-d embeddings"), "{dim}: {e:#}");
+    }
+}

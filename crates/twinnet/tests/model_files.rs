@@ -142,3 +142,53 @@ fn a_version_1_model_directory_still_loads_with_its_embeddings() {
         Some(expected["threshold"].as_f64().unwrap() as f32)
     );
 }
+
+/// A copy of the version-1 model directory with its manifest edited by `edit`.
+fn edited_model(edit: impl Fn(&mut serde_json::Value)) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/model-v1");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["manifest.json", "model.safetensors", "head.safetensors"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let path = dir.path().join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut m);
+    std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    dir
+}
+
+fn load_error(edit: impl Fn(&mut serde_json::Value)) -> String {
+    let dir = edited_model(edit);
+    match TwinModel::load(dir.path()) {
+        Ok(_) => panic!("an edited manifest loaded"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+#[test]
+fn a_manifest_that_disagrees_with_itself_is_refused_naming_the_field() {
+    // The unedited copy loads, so each error below is the edit's.
+    assert!(TwinModel::load(edited_model(|_| {}).path()).is_ok());
+    let e = load_error(|m| m["input"]["shape"]["height"] = 32.into());
+    assert!(
+        e.contains("`input.shape` 1x32x28") && e.contains("1x28x28"),
+        "{e}"
+    );
+    // A tower of 2^40 rows (and its input) is refused before anything is allocated.
+    let e = load_error(|m| {
+        m["tower"]["height"] = (1u64 << 40).into();
+        m["input"]["shape"]["height"] = (1u64 << 40).into();
+    });
+    assert!(e.contains("sides of 1 to 16384"), "{e}");
+    let e = load_error(|m| m["tower"]["hidden"] = serde_json::json!([1u64 << 40]));
+    assert!(e.contains("more than 1073741824 parameters"), "{e}");
+    let e = load_error(|m| m["tower"]["conv_channels"] = serde_json::json!([usize::MAX, 8]));
+    assert!(e.contains("parameters"), "{e}");
+    let e = load_error(|m| m["input"]["std"] = 0.0.into());
+    assert!(e.contains("`input.std` must be a positive number"), "{e}");
+    // (JSON has no NaN; a number too big for f32 reads as infinity.)
+    let e = load_error(|m| m["threshold"] = 1e39.into());
+    assert!(e.contains("`threshold` must be a finite number"), "{e}");
+    let e = load_error(|m| m["margin"] = (-1.0).into());
+    assert!(e.contains("`margin` must be a non-negative number"), "{e}");
+}

@@ -117,3 +117,25 @@ fn triplets_and_labelled_texts() {
         "{e}"
     );
 }
+
+/// A word-level tokenizer whose ids are not dense: three tokens, the last with id 1000.
+#[cfg(feature = "text")]
+const SPARSE_TOKENIZER: &str = r#"{"version":"1.0","truncation":null,"padding":null,
+"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"Whitespace"},
+"post_processor":null,"decoder":null,
+"model":{"type":"WordLevel","vocab":{"[UNK]":0,"a":1,"b":1000},"unk_token":"[UNK]"}}"#;
+
+#[cfg(feature = "text")]
+#[test]
+fn a_tokenizer_id_outside_the_vocabulary_is_refused_on_load() {
+    use twinnet::text::TextTokenizer;
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir, "tokenizer.json", SPARSE_TOKENIZER.as_bytes());
+    // Three tokens fit a vocabulary of three by count, but id 1000 would index past its table.
+    let e = TextTokenizer::from_file(&path, 16, 3)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("token id 1000"), "{e}");
+    let t = TextTokenizer::from_file(&path, 16, 1001).unwrap();
+    assert_eq!(t.encode(&["a b"]).unwrap(), vec![vec![1, 1000]]);
+}

@@ -10,6 +10,8 @@ use std::path::Path;
 
 pub(super) const FORMAT: &str = "twinnet-gallery";
 pub(super) const VERSION: u32 = 1;
+/// Widest embedding a gallery file may declare (the widest twinnet model makes 4,096).
+pub(super) const MAX_DIM: usize = 1 << 16;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Header {
     pub(super) format: String,
@@ -63,6 +65,12 @@ pub(super) fn parse_gallery(bytes: &[u8]) -> std::result::Result<(Header, Vec<f3
     let header: Header = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     if header.format != FORMAT || header.version > VERSION {
         return Err("unknown format or newer version".into());
+    }
+    if header.dim == 0 || header.dim > MAX_DIM {
+        return Err(format!(
+            "it declares {}-d embeddings (1 to {MAX_DIM} are possible)",
+            header.dim
+        ));
     }
     let data = &bytes[8 + body.len()..];
     let expected = header

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod check;
 mod header;
 pub use header::{model_kind, read_header, ManifestHeader, ModelKind, IMAGE_FORMAT, TEXT_FORMAT};
 
@@ -240,6 +241,9 @@ impl TwinModel {
         let text = std::fs::read_to_string(&manifest_path)
             .with_context(|| format!("cannot read {}", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
+        manifest
+            .check()
             .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
         let weights_path = dir.join(&manifest.weights.file);
         let bytes = std::fs::read(&weights_path)

@@ -113,15 +113,15 @@ impl Default for CnnConfig {
 
 /// One block's geometry.
 #[derive(Debug, Clone, Copy)]
-struct Block {
-    kernel: usize,
-    stride: usize,
-    pool: bool,
+pub(super) struct Block {
+    pub(super) kernel: usize,
+    pub(super) stride: usize,
+    pub(super) pool: bool,
 }
 
 impl CnnConfig {
     /// Each block's kernel, stride and pool, or an error naming the list at fault.
-    fn blocks(&self) -> Result<Vec<Block>> {
+    pub(super) fn blocks(&self) -> Result<Vec<Block>> {
         let n = self.conv_channels.len();
         let per_block = |name: &str, v: &[usize], default: usize| -> Result<Vec<usize>> {
             match v.len() {
@@ -186,6 +186,7 @@ impl CnnConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             bail!("`dropout` must be in [0, 1), got {}", self.dropout);
         }
+        self.parameter_count()?;
         let blocks = self.blocks()?;
         let [h, w] = self.feature_map()?;
         let mut convs = Vec::new();

@@ -25,6 +25,7 @@ impl MlpConfig {
         if self.input_dim == 0 || self.embedding_dim == 0 {
             bail!("MLP input and embedding dimensions must be positive");
         }
+        self.parameter_count()?;
         let mut layers = Vec::new();
         let mut d_in = self.input_dim;
         for &d_out in self

@@ -9,6 +9,7 @@ mod cnn;
 mod encoder;
 mod features;
 mod mlp;
+mod size;
 #[cfg(feature = "text")]
 pub mod text;
 
@@ -18,6 +19,7 @@ pub use encoder::TokenBatch;
 pub use encoder::{encode_sides, Encoder};
 pub use features::FeatureLayer;
 pub use mlp::{MlpConfig, MlpTower};
+pub use size::{MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_TOWER_PARAMETERS};
 
 use anyhow::Result;
 use burn::module::Module;
@@ -48,6 +50,15 @@ impl TowerConfig {
         match self {
             TowerConfig::Cnn(c) => c.embedding_dim,
             TowerConfig::Mlp(m) => m.embedding_dim,
+        }
+    }
+
+    /// Parameters, counted without building the tower; an error when the tower
+    /// would be too big to build (see [`MAX_TOWER_PARAMETERS`]).
+    pub fn parameter_count(&self) -> Result<usize> {
+        match self {
+            TowerConfig::Cnn(c) => c.parameter_count(),
+            TowerConfig::Mlp(m) => m.parameter_count(),
         }
     }
 

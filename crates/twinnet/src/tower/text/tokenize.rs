@@ -26,11 +26,28 @@ impl TextTokenizer {
                 path.display()
             );
         }
+        // A vocabulary's ids need not be dense: one id past the embedding table would panic
+        // in the lookup, so the largest id is what must fit.
+        if let Some(id) = inner.get_vocab(true).values().copied().max() {
+            if id as usize >= vocab_size {
+                bail!(
+                    "{}: the tokenizer has token id {id} but the model's vocabulary has \
+                     {vocab_size} rows; they do not belong together",
+                    path.display()
+                );
+            }
+        }
         let pad_id = inner
             .get_padding()
             .map(|p| p.pad_id)
             .or_else(|| inner.token_to_id("[PAD]"))
             .unwrap_or(0);
+        if pad_id as usize >= vocab_size {
+            bail!(
+                "{}: the padding id {pad_id} is outside the model's vocabulary of {vocab_size}",
+                path.display()
+            );
+        }
         inner.with_padding(None);
         inner
             .with_truncation(Some(TruncationParams {
