@@ -20,6 +20,7 @@ pub mod distance;
 pub mod embedder;
 pub mod eval;
 pub mod fsutil;
+pub mod fuzz;
 pub mod gallery;
 pub mod kernels;
 pub mod loss;

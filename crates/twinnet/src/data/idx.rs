@@ -93,13 +93,17 @@ fn find_file(dir: &Path, prefix: &str, kind: &str) -> Result<PathBuf> {
     }
 }
 
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn read_raw(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The bytes, inflated first when they are a gzip stream (by its magic, whatever the name).
+fn maybe_gunzip(raw: Vec<u8>, name: &str) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .with_context(|| format!("{}: corrupt or truncated gzip stream", path.display()))?;
+            .with_context(|| format!("{name}: corrupt or truncated gzip stream"))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -108,19 +112,19 @@ fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
 
 /// Parses the IDX header: checks the magic (two zero bytes, unsigned-byte type, rank) and
 /// returns the dimensions and the payload.
-fn parse_idx(path: &Path, bytes: &[u8], rank: u8) -> Result<(Vec<usize>, usize)> {
+fn parse_idx(name: &str, bytes: &[u8], rank: u8) -> Result<(Vec<usize>, usize)> {
     if bytes.len() < 4 {
-        bail!("{}: file too short for an IDX header", path.display());
+        bail!("{}: file too short for an IDX header", name);
     }
     if bytes[0] != 0 || bytes[1] != 0 || bytes[2] != UBYTE || bytes[3] != rank {
         bail!(
             "{}: wrong IDX magic {:02x}{:02x}{:02x}{:02x} (expected 000008{:02x}: unsigned bytes, {} dimensions)",
-            path.display(), bytes[0], bytes[1], bytes[2], bytes[3], rank, rank
+            name, bytes[0], bytes[1], bytes[2], bytes[3], rank, rank
         );
     }
     let header = 4 + 4 * rank as usize;
     if bytes.len() < header {
-        bail!("{}: truncated IDX header", path.display());
+        bail!("{}: truncated IDX header", name);
     }
     let dims: Vec<usize> = (0..rank as usize)
         .map(|i| {
@@ -131,12 +135,12 @@ fn parse_idx(path: &Path, bytes: &[u8], rank: u8) -> Result<(Vec<usize>, usize)>
     let expected = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .with_context(|| format!("{}: IDX dimensions overflow", path.display()))?;
+        .with_context(|| format!("{}: IDX dimensions overflow", name))?;
     let payload = bytes.len() - header;
     if payload != expected {
         bail!(
             "{}: truncated or oversized IDX file: dimensions {:?} need {} bytes of data, found {}",
-            path.display(),
+            name,
             dims,
             expected,
             payload
@@ -147,10 +151,15 @@ fn parse_idx(path: &Path, bytes: &[u8], rank: u8) -> Result<(Vec<usize>, usize)>
 
 /// Reads an IDX image file (`idx3`): returns the item shape, pixels in `[0, 1]` and the count.
 pub fn read_idx_images(path: &Path) -> Result<(ImageShape, Vec<f32>, usize)> {
-    let bytes = read_maybe_gz(path)?;
-    let (dims, header) = parse_idx(path, &bytes, 3)?;
+    parse_idx_images(read_raw(path)?, &path.display().to_string())
+}
+
+/// Like [`read_idx_images`], for the file's bytes (gzipped or not); `name` goes in errors.
+pub fn parse_idx_images(bytes: Vec<u8>, name: &str) -> Result<(ImageShape, Vec<f32>, usize)> {
+    let bytes = maybe_gunzip(bytes, name)?;
+    let (dims, header) = parse_idx(name, &bytes, 3)?;
     if dims[1] == 0 || dims[2] == 0 {
-        bail!("{}: images of size {}x{}", path.display(), dims[2], dims[1]);
+        bail!("{name}: images of size {}x{}", dims[2], dims[1]);
     }
     let shape = ImageShape {
         channels: 1,
@@ -163,7 +172,12 @@ pub fn read_idx_images(path: &Path) -> Result<(ImageShape, Vec<f32>, usize)> {
 
 /// Reads an IDX label file (`idx1`).
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = read_maybe_gz(path)?;
-    let (_, header) = parse_idx(path, &bytes, 1)?;
+    parse_idx_labels(read_raw(path)?, &path.display().to_string())
+}
+
+/// Like [`read_idx_labels`], for the file's bytes (gzipped or not); `name` goes in errors.
+pub fn parse_idx_labels(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>> {
+    let bytes = maybe_gunzip(bytes, name)?;
+    let (_, header) = parse_idx(name, &bytes, 1)?;
     Ok(bytes[header..].to_vec())
 }

@@ -22,7 +22,9 @@ pub use fetch::{fetch, fetch_from, Fetched, FETCHABLE};
 pub use fetch_handwriting::{OMNIGLOT_SOURCE, SVC2004_SOURCE};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
 pub use handwriting::{otsu_level, Handwriting, Threshold};
-pub use idx::{read_idx_images, read_idx_labels, read_idx_split, Split};
+pub use idx::{
+    parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_split, Split,
+};
 pub use image_input::{
     load_image_bytes, load_image_bytes_with, load_image_file, load_image_with, save_item_png,
     ImageShape,

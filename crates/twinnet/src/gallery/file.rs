@@ -13,17 +13,17 @@ pub(super) const VERSION: u32 = 1;
 /// Widest embedding a gallery file may declare (the widest twinnet model makes 4,096).
 pub(super) const MAX_DIM: usize = 1 << 16;
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Header {
+pub(crate) struct Header {
     pub(super) format: String,
     pub(super) version: u32,
     pub(super) fingerprint: String,
-    pub(super) dim: usize,
+    pub(crate) dim: usize,
     pub(super) distance: Distance,
     pub(super) next_id: u64,
     /// Commits so far; names the index file that matches this state.
     #[serde(default)]
     pub(super) generation: u64,
-    pub(super) entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// SHA-256 of the embedding block, so a damaged file is refused rather than searched
     /// (absent in galleries written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +53,7 @@ impl DiskStamp {
 }
 
 /// The header and rows of a gallery file's bytes, or why they are not one.
-pub(super) fn parse_gallery(bytes: &[u8]) -> std::result::Result<(Header, Vec<f32>), String> {
+pub(crate) fn parse_gallery(bytes: &[u8]) -> std::result::Result<(Header, Vec<f32>), String> {
     if bytes.len() < 8 {
         return Err("too short".into());
     }

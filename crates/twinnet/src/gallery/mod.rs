@@ -10,7 +10,7 @@ pub mod ann;
 #[path = "no_ann.rs"]
 pub mod ann;
 mod dir;
-mod file;
+pub(crate) mod file;
 #[cfg(feature = "gallery-pg")]
 pub mod pg;
 

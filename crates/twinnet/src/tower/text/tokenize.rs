@@ -16,7 +16,20 @@ impl TextTokenizer {
     /// Loads `tokenizer.json`, truncating to `max_len` tokens (special tokens included) and
     /// refusing one whose ids would fall outside a vocabulary of `vocab_size`.
     pub fn from_file(path: &Path, max_len: usize, vocab_size: usize) -> Result<Self> {
-        let mut inner = Tokenizer::from_file(path)
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Self::from_bytes(&bytes, path, max_len, vocab_size)
+    }
+
+    /// Like [`TextTokenizer::from_file`], for the bytes of a `tokenizer.json`; `path` names
+    /// it in errors.
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        max_len: usize,
+        vocab_size: usize,
+    ) -> Result<Self> {
+        let mut inner = Tokenizer::from_bytes(bytes)
             .map_err(|e| anyhow::anyhow!("{}: cannot load tokenizer: {e}", path.display()))?;
         let n = inner.get_vocab_size(true);
         if n > vocab_size {

@@ -1,0 +1,3 @@
+#![no_main]
+//! `twinnet::fuzz::image` under libFuzzer (see fuzz/run.sh).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| twinnet::fuzz::image(data));
