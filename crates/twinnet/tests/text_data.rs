@@ -139,3 +139,37 @@ fn a_tokenizer_id_outside_the_vocabulary_is_refused_on_load() {
     let t = TextTokenizer::from_file(&path, 16, 1001).unwrap();
     assert_eq!(t.encode(&["a b"]).unwrap(), vec![vec![1, 1000]]);
 }
+
+#[cfg(feature = "text")]
+#[test]
+fn a_tokenizer_file_the_tokenizers_crate_panics_on_is_an_error() {
+    use twinnet::text::TextTokenizer;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Found by fuzz/run.sh: tokenizers 0.23 `expect`s on invalid JSON inside `decoder`.
+    let path = root.join("fuzz/regressions/tokenizer/invalid-json-in-decoder.json");
+    let e = TextTokenizer::from_file(&path, 16, 100)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("not valid JSON"), "{e}");
+    // A valid JSON file that still makes the crate panic (a precompiled charsmap that is not
+    // one) is an error too, naming the file.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = file(
+        &dir,
+        "tokenizer.json",
+        SPARSE_TOKENIZER
+            .replace(
+                r#""normalizer":null"#,
+                r#""normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAA"}"#,
+            )
+            .as_bytes(),
+    );
+    let e = TextTokenizer::from_file(&bad, 16, 1001)
+        .err()
+        .expect("refused");
+    assert!(
+        e.to_string()
+            .contains("tokenizer.json: cannot load tokenizer"),
+        "{e}"
+    );
+}

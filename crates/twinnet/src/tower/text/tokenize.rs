@@ -29,7 +29,14 @@ impl TextTokenizer {
         max_len: usize,
         vocab_size: usize,
     ) -> Result<Self> {
-        let mut inner = Tokenizer::from_bytes(bytes)
+        // The tokenizers crate `expect`s on some malformed files (found by fuzzing: invalid
+        // JSON, or an invalid \u escape, inside `decoder`; a bad precompiled charsmap): parse the
+        // JSON strictly first and build the tokenizer from the parsed value, and turn whatever
+        // still panics inside the crate into an error naming the file.
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not valid JSON: {e}", path.display()))?;
+        let mut inner: Tokenizer = guarded(|| serde_json::from_value(value))
+            .map_err(|e| anyhow::anyhow!("{}: cannot load tokenizer: {e}", path.display()))?
             .map_err(|e| anyhow::anyhow!("{}: cannot load tokenizer: {e}", path.display()))?;
         let n = inner.get_vocab_size(true);
         if n > vocab_size {
@@ -68,6 +75,11 @@ impl TextTokenizer {
                 ..TruncationParams::default()
             }))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        // Some broken post-processors (a single-text template naming a second sequence, a
+        // special token it does not define) panic on every text: refuse them here, once.
+        guarded(|| inner.encode("a", true))
+            .map_err(|e| anyhow::anyhow!("{}: cannot tokenise with it: {e}", path.display()))?
+            .map_err(|e| anyhow::anyhow!("{}: cannot tokenise with it: {e}", path.display()))?;
         Ok(Self { inner, pad_id })
     }
 
@@ -78,9 +90,8 @@ impl TextTokenizer {
 
     /// Token ids of each text, in input order.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let encodings = self
-            .inner
-            .encode_batch(texts.to_vec(), true)
+        let encodings = guarded(|| self.inner.encode_batch(texts.to_vec(), true))
+            .map_err(|e| anyhow::anyhow!("tokenisation failed: {e}"))?
             .map_err(|e| anyhow::anyhow!("tokenisation failed: {e}"))?;
         Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
     }
@@ -102,4 +113,37 @@ impl TextTokenizer {
             Tensor::from_data(TensorData::new(mask, [b, len]), device),
         )
     }
+}
+
+thread_local! {
+    /// Set while [`guarded`] runs on this thread: its panics are answered as errors, so the
+    /// panic hook stays quiet about them.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside the tokenizers crate into an error carrying its message.
+///
+/// The first call wraps the process's panic hook so that panics caught here print nothing;
+/// every other panic still goes to the previous hook (the default one, or a fuzzer's).
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info)
+            }
+        }));
+    });
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|p| {
+        let message = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the tokenizers library failed ({message})")
+    })
 }
