@@ -2,9 +2,7 @@
 //! the model's worker) of a small untrained image model, in process.
 
 use crate::data::ImageShape;
-use crate::distance::Distance;
-use crate::loss::LossKind;
-use crate::model::{save_model, Manifest, TrainingSummary};
+use crate::model::save_model;
 use crate::serve::{app, ServeOptions};
 use crate::tower::{CnnConfig, TowerConfig};
 use crate::Embedder;
@@ -47,32 +45,9 @@ fn service() -> &'static Service {
             height: 8,
             width: 8,
         };
-        let input = crate::batch::InputSpec::fitted(shape, std::iter::once(&[0.0, 1.0][..]));
-        let training = TrainingSummary {
-            data: "fuzz".into(),
-            classes: vec![],
-            train_items: 0,
-            validation_items: 0,
-            epochs: 0,
-            batch_size: 1,
-            optimizer: "adam".into(),
-            learning_rate: 1e-3,
-            weight_decay: 0.0,
-            seed: 0,
-            backend: "flex".into(),
-            validation: None,
-        };
         let device = crate::backend::inference_device();
         let built = tower.init(&device).expect("the fuzz tower builds");
-        let manifest = Manifest::new(
-            tower,
-            input,
-            Distance::Euclidean,
-            LossKind::Contrastive,
-            1.0,
-            0.5,
-            training,
-        );
+        let manifest = super::untrained_manifest(tower, shape);
         let model_dir = dir.path().join("model");
         save_model(&model_dir, &built, manifest).expect("the fuzz model is written");
         let model = Embedder::load(&model_dir).expect("the fuzz model loads");

@@ -10,7 +10,8 @@ use std::path::Path;
 
 pub(super) const FORMAT: &str = "twinnet-gallery";
 pub(super) const VERSION: u32 = 1;
-/// Widest embedding a gallery file may declare (the widest twinnet model makes 4,096).
+/// Widest embedding a gallery file may declare (16 times Koch et al.'s 4,096-d one); a larger
+/// `dim` is damage, and would size allocations from an untrusted number.
 pub(super) const MAX_DIM: usize = 1 << 16;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Header {
