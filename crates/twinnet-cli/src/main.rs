@@ -60,6 +60,8 @@ enum Command {
     Gallery(commands::gallery::Args),
     /// Find who an input is among a gallery's enrolled entries ("unknown" beyond the threshold).
     Identify(commands::gallery::IdentifyArgs),
+    /// Track a target through a video (SiamFC); `track eval` scores a model against baselines.
+    Track(commands::track::Args),
     /// Serve embed, verify, identify and the gallery over HTTP (JSON or multipart; see
     /// /openapi.json).
     Serve(Box<commands::serve::Args>),
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Import(a) => commands::import::run(a, json),
         Command::Gallery(a) => commands::gallery::run(a, json),
         Command::Identify(a) => commands::gallery::identify(a, json),
+        Command::Track(a) => commands::track::run(a, json),
         Command::Serve(a) => commands::serve::run(*a),
     };
     match result {

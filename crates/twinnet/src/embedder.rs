@@ -5,6 +5,7 @@ use crate::data::{
     load_image_bytes_with, load_image_with, raw_image_input, Handwriting, ImageShape, RawImage,
 };
 use crate::distance::Distance;
+pub use crate::embedder_inputs::Embedded;
 use crate::gallery::{open_gallery, AnyGallery, Identification};
 use crate::model::TwinModel;
 use crate::score::Scorer;
@@ -161,6 +162,10 @@ impl Embedder {
             #[cfg(not(feature = "text"))]
             Some(crate::model::ModelKind::Text) => anyhow::bail!(
                 "{} holds a text model; this build of twinnet has no `text` feature",
+                dir.display()
+            ),
+            Some(crate::model::ModelKind::Tracker) => anyhow::bail!(
+                "{} holds a tracking model (SiamFC); use `twinnet track`",
                 dir.display()
             ),
             // An image model, or not a model at all: the image loader says which.

@@ -18,6 +18,7 @@ pub mod data;
 pub mod demo;
 pub mod distance;
 pub mod embedder;
+mod embedder_inputs;
 pub mod eval;
 pub mod fsutil;
 pub mod fuzz;
@@ -35,6 +36,7 @@ pub mod serve;
 #[cfg(feature = "text")]
 pub use tower::text;
 pub mod tower;
+pub mod tracking;
 pub mod train;
 
 pub use distance::Distance;

@@ -162,6 +162,8 @@ pub struct Recipe {
     pub ink_threshold: String,
     /// Paper left around the ink, as a fraction of the canvas's shorter side.
     pub ink_margin: f32,
+    /// SiamFC tracking settings (`[track]`), for `sequences:` data.
+    pub track: Option<crate::train::TrackConfig>,
 }
 
 impl Default for Recipe {
@@ -217,6 +219,7 @@ impl Default for Recipe {
             handwriting: false,
             ink_threshold: "otsu".into(),
             ink_margin: Handwriting::default().margin,
+            track: None,
         }
     }
 }
@@ -289,6 +292,12 @@ impl Recipe {
                 .map(parse_class_list)
                 .unwrap_or_default(),
         }
+    }
+
+    /// The folder of tracking sequences a `sequences:DIR` data spec names, if it is one.
+    pub fn sequences_dir(&self) -> Option<PathBuf> {
+        let rest = self.data.as_deref()?.strip_prefix("sequences:")?;
+        Some(PathBuf::from(rest))
     }
 
     /// The handwriting preprocessing the recipe asks for, if any.
@@ -414,10 +423,16 @@ impl Recipe {
                 embedding_dim: self.embedding_dim,
                 normalize: self.normalize,
             }),
+            "siamfc" => {
+                return Err(invalid(
+                    "tower",
+                    "the siamfc tower trains on tracking sequences: `data` sequences:DIR".into(),
+                ))
+            }
             other => {
                 return Err(invalid(
                     "tower",
-                    format!("unknown tower '{other}' (choose one of: cnn, mlp)"),
+                    format!("unknown tower '{other}' (choose one of: cnn, mlp, siamfc)"),
                 ))
             }
         })

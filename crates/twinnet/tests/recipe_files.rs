@@ -30,6 +30,7 @@ fn every_recipe_file_parses_and_round_trips() {
         "oneshot.toml",
         "signatures.toml",
         "omniglot.toml",
+        "siamfc.toml",
     ] {
         assert!(
             names.contains(&wanted),
@@ -66,6 +67,29 @@ fn every_recipe_file_parses_and_round_trips() {
     let omni = get("omniglot.toml");
     assert_eq!(omni.class_depth, 2);
     assert!(omni.classes.as_deref().unwrap().contains("Tagalog/*"));
+    // The tracking recipe names its tower, crops and tracker settings (SiamFC's published ones).
+    let sfc = get("siamfc.toml");
+    let track = sfc
+        .track
+        .clone()
+        .expect("recipes/siamfc.toml has a [track] table");
+    assert_eq!(sfc.tower, "siamfc");
+    assert_eq!(
+        (track.tower.exemplar_size, track.tower.search_size),
+        (127, 255)
+    );
+    assert_eq!(
+        (
+            track.tower.total_stride().unwrap(),
+            track.tower.score_size().unwrap()
+        ),
+        (8, 17)
+    );
+    assert_eq!(
+        (track.tracker.scale_num, track.tracker.scale_step),
+        (3, 1.0375)
+    );
+    track.check().unwrap();
     let semi = get("mnist-triplet-semi-hard.toml");
     assert_eq!(
         (semi.loss, semi.sampler),

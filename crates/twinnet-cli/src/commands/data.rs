@@ -17,15 +17,15 @@ enum Action {
     /// Fetch a dataset into a local folder.
     Fetch {
         /// What to fetch: `mnist` (IDX files), `minilm` (the all-MiniLM-L6-v2
-        /// sentence-transformers model), `svc2004` (signatures: <writer>/genuine, <writer>/forged)
-        /// or `omniglot` (the two small background sets as <alphabet>/<character>/*.png).
+        /// sentence-transformers model), `svc2004` (<writer>/genuine, <writer>/forged), `omniglot`
+        /// (<alphabet>/<character>/*.png) or `pets09` (a tracking sequence per person, train/ test/).
         name: String,
         /// Destination folder [default: data/NAME].
         #[arg(long)]
         dest: Option<PathBuf>,
-        /// svc2004 and omniglot: copy from this folder (SVC2004's writer folders; the folder
-        /// holding Omniglot's images_background_small1.zip and images_background_small2.zip)
-        /// [default: ../shared/data/NAME, else the public source].
+        /// svc2004, omniglot, pets09: copy from this folder (SVC2004's writer folders; Omniglot's
+        /// images_background_small{1,2}.zip; PETS09-S2L1's gt.txt) [default: ../shared/data/NAME
+        /// (pets09-s2l1), else the public source].
         #[arg(long)]
         from: Option<PathBuf>,
     },

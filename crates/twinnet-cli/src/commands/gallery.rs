@@ -2,9 +2,9 @@
 
 use crate::output::{emit, print_json, say};
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::path::PathBuf;
 use twinnet::embedder::{Embedder, Input};
+use twinnet::gallery::Enrolment;
 use twinnet::gallery::{read_gallery, require_existing, DEFAULT_INDEX_ABOVE};
 use twinnet::report::entry_table;
 
@@ -73,14 +73,6 @@ pub struct IdentifyArgs {
     pub threshold: Option<f32>,
 }
 
-/// What an enrolment added, as printed with `--json`.
-#[derive(Serialize)]
-struct Enrolled {
-    label: String,
-    ids: Vec<u64>,
-    entries: usize,
-}
-
 /// Runs `twinnet gallery`.
 pub fn run(args: Args, json: bool) -> Result<()> {
     match args.action {
@@ -91,27 +83,20 @@ pub fn run(args: Args, json: bool) -> Result<()> {
             texts,
             inputs,
         } => {
-            if texts.is_empty() && inputs.is_empty() {
-                bail!("nothing to enrol: give image files or --text");
-            }
+            let name = model.display().to_string();
             let model = Embedder::load(&model)?;
+            let inputs = model.gather_inputs(&name, &inputs, &texts, None)?;
             let mut g = model.open_gallery(&gallery, DEFAULT_INDEX_ABOVE)?;
-            let inputs: Vec<Input> = (inputs.into_iter().map(Input::ImageFile))
-                .chain(texts.into_iter().map(Input::Text))
-                .collect();
             let ids = model.enroll(&mut g, &label, &inputs)?;
             let entries = g.entries().len();
-            if json {
-                return print_json(&Enrolled {
+            emit(
+                &Enrolment {
                     label,
                     ids,
                     entries,
-                });
-            }
-            say(format!(
-                "enrolled {} as '{label}' (ids {ids:?}); the gallery holds {entries} entries",
-                ids.len()
-            ))?;
+                },
+                json,
+            )?;
         }
         Action::List { gallery } => {
             let entries = read_gallery(&gallery)?.entries();

@@ -12,5 +12,6 @@ pub mod import;
 pub mod oneshot;
 pub mod plot;
 pub mod serve;
+pub mod track;
 pub mod train;
 pub mod verify;

@@ -37,7 +37,8 @@ macro_rules! train_flags {
 train_flags! {
     /// Training data: an IDX folder, an image folder (one sub-folder per class), a TSV pair
     /// list (path_a, path_b, label with 1 = same), or signatures:DIR (DIR/<writer>/genuine/*
-    /// and DIR/<writer>/forged/*); force a format with idx:, folder:, pairs:.
+    /// and DIR/<writer>/forged/*), or sequences:DIR (tracking sequences, SiamFC); force a format
+    /// with idx:, folder:, pairs:.
     some data: Option<String>,
     /// Output model directory (also holds metrics.jsonl and the checkpoint).
     some out: Option<PathBuf>,
@@ -175,10 +176,26 @@ impl Args {
     }
 }
 
-/// Runs `twinnet train`.
+/// Runs `twinnet train`: a tracker for `sequences:` data, else a Siamese network.
 pub fn run(args: Args, json: bool) -> Result<()> {
-    let (report, out) = train_with(&args, json)?;
-    emit(&report, json)?;
+    let recipe = args.recipe()?;
+    let out = match (recipe.sequences_dir(), recipe.out.clone()) {
+        (Some(_), Some(out)) => {
+            check_output_dir(&out, args.resume, args.force)?;
+            let mut bars = twinnet::train::ProgressBars::new("pairs");
+            let mut trainer = twinnet::train::Trainer::new(recipe).resume(args.resume);
+            if !args.quiet && !json {
+                trainer = trainer.observer(&mut bars);
+            }
+            emit(&trainer.fit_sequences()?, json)?;
+            out
+        }
+        _ => {
+            let (report, out) = train_with(&args, json)?;
+            emit(&report, json)?;
+            out
+        }
+    };
     if !json {
         say(format!("model written to {}", out.display()))?;
     }

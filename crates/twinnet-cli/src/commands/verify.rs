@@ -1,10 +1,9 @@
 //! `twinnet verify`.
 
-use crate::output::{print_json, say};
-use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
-use twinnet::embedder::{Embedder, Input, InputKind};
-use twinnet::report::verdict_table;
+use crate::output::emit;
+use anyhow::Result;
+use std::path::PathBuf;
+use twinnet::embedder::Embedder;
 
 /// Flags of `twinnet verify`.
 #[derive(clap::Args, Debug)]
@@ -27,26 +26,9 @@ pub struct Args {
 /// Runs `twinnet verify`.
 pub fn run(args: Args, json: bool) -> Result<()> {
     let model = Embedder::load(&args.model)?;
-    let text = model.input_kind() == InputKind::Text;
-    match (text, args.text) {
-        (true, false) => bail!(
-            "{} is a text model; pass --text to compare two texts",
-            args.model.display()
-        ),
-        (false, true) => bail!(
-            "{} is an image model; --text needs a text model",
-            args.model.display()
-        ),
-        _ => {}
-    }
-    let input = |p: &Path| -> Result<Input> {
-        if !text {
-            return Ok(Input::ImageFile(p.to_path_buf()));
-        }
-        let s = p.to_str().context("a text argument is not valid UTF-8")?;
-        Ok(Input::Text(s.to_string()))
-    };
-    let mut v = model.verdict(&input(&args.a)?, &input(&args.b)?)?;
+    let name = args.model.display().to_string();
+    let [a, b] = model.pair_inputs(&name, &args.a, &args.b, args.text)?;
+    let mut v = model.verdict(&a, &b)?;
     if let Some(t) = args.threshold {
         v.verification = v.verification.at_threshold(t)?;
     }
@@ -57,9 +39,5 @@ pub fn run(args: Args, json: bool) -> Result<()> {
             args.model.display()
         );
     }
-    if json {
-        return print_json(&v);
-    }
-    say(verdict_table(&[v]))?;
-    Ok(())
+    emit(&v, json)
 }

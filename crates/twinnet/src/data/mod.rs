@@ -6,12 +6,15 @@
 mod augment;
 mod fetch;
 mod fetch_handwriting;
+mod fetch_pets09;
 mod folder;
+mod frames;
 mod handwriting;
 mod idx;
 mod image_input;
 mod pairs;
 mod raw_image;
+mod sequences;
 mod signatures;
 mod spec;
 mod text;
@@ -20,7 +23,9 @@ mod text_pairs;
 pub use augment::{shift_image, AugmentConfig};
 pub use fetch::{fetch, fetch_from, Fetched, FETCHABLE};
 pub use fetch_handwriting::{OMNIGLOT_SOURCE, SVC2004_SOURCE};
+pub use fetch_pets09::{Pets09Split, PETS09_GT_SOURCE, PETS09_VIDEO};
 pub use folder::{read_image_folder, read_image_folder_at_depth};
+pub use frames::{exemplar_side, Frame, FrameStore};
 pub use handwriting::{otsu_level, Handwriting, Threshold};
 pub use idx::{
     parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_split, Split,
@@ -31,6 +36,7 @@ pub use image_input::{
 };
 pub use pairs::{read_pair_list, PairList};
 pub use raw_image::{raw_image_input, RawImage, RawPixels};
+pub use sequences::{load_sequences, BoxXywh, Sequence, FRAME_LIST_FILE, GROUNDTRUTH_FILE};
 pub use signatures::{read_signatures, SignatureSet};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};

@@ -13,6 +13,10 @@ mod signatures;
 mod text;
 #[cfg(feature = "text")]
 mod text_model_eval;
+mod tracking;
+#[cfg(feature = "plots")]
+mod tracking_plots;
+mod tracking_report;
 mod verification;
 mod whiten;
 
@@ -39,6 +43,11 @@ pub use text::{
 pub use text::{text_pair_distances, tower_pair_distances};
 #[cfg(feature = "text")]
 pub use text_model_eval::{evaluate_text_model, TextEvalReport, ThresholdFrom};
+pub use tracking::{
+    run_sequence, score_tracker, OtbCurves, SequenceScore, TrackerScore, PRECISION_PIXELS,
+    SUCCESS_THRESHOLDS,
+};
+pub use tracking_report::{evaluate_tracking, Baselines, TrackingReport};
 pub use verification::{
     embed_items, evaluate_model, evaluate_model_scores, evaluate_pairs, pair_distances,
 };

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 const SIZE: (u32, u32) = (800, 600);
 
 fn register_font() {
@@ -23,12 +23,12 @@ fn register_font() {
     });
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("plotting failed: {e:?}")
 }
 
 /// Draws `draw` into `stem.png` and `stem.svg`; returns both paths.
-fn both(
+pub(super) fn both(
     stem: &Path,
     draw_png: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
     draw_svg: impl Fn(&DrawingArea<SVGBackend, Shift>) -> Result<()>,
@@ -391,7 +391,7 @@ plot_fn!(draw_curves, |root, history: &[EpochMetrics]| {
 });
 
 /// The boxed legend every picture uses.
-fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+pub(super) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
     size: u32,

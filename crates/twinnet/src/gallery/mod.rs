@@ -39,6 +39,27 @@ fn no_pg<T>() -> Result<T> {
 
 use crate::distance::Distance;
 use anyhow::Result;
+
+/// What an enrolment added: the label, the new entries' ids and the gallery's size after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Enrolment {
+    /// The label the inputs were enrolled under.
+    pub label: String,
+    /// Ids of the new entries.
+    pub ids: Vec<u64>,
+    /// Entries in the gallery now.
+    pub entries: usize,
+}
+
+impl std::fmt::Display for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (n, label, ids, entries) = (self.ids.len(), &self.label, &self.ids, self.entries);
+        write!(
+            f,
+            "enrolled {n} as '{label}' (ids {ids:?}); the gallery holds {entries} entries"
+        )
+    }
+}
 use serde::{Deserialize, Serialize};
 
 /// One enrolled embedding.

@@ -9,6 +9,7 @@ mod mined;
 mod mnrl;
 mod objective;
 mod reducer;
+mod score_map;
 mod scored;
 mod triplet;
 
@@ -18,6 +19,7 @@ pub use mined::{gather_distances, mined_loss};
 pub use mnrl::{mnrl_candidates_loss, mnrl_loss};
 pub use objective::{Objective, ObjectiveLoss, Structure};
 pub use reducer::Reducer;
+pub use score_map::{score_map_loss, score_map_targets};
 pub use scored::{cosent_loss, cosine_mse_loss, online_contrastive_loss};
 pub use triplet::{triplet_loss, TripletLoss};
 

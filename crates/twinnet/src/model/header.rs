@@ -14,6 +14,8 @@ use std::path::Path;
 pub const IMAGE_FORMAT: &str = "twinnet-model";
 /// `format` of a text model's manifest.
 pub const TEXT_FORMAT: &str = "twinnet-text-model";
+/// `format` of a tracking model's manifest.
+pub const TRACKER_FORMAT: &str = "twinnet-tracker";
 
 /// What a model directory holds, which decides the loader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +25,8 @@ pub enum ModelKind {
     Image,
     /// A BERT-style text tower with its tokenizer.
     Text,
+    /// A SiamFC tracking network.
+    Tracker,
 }
 
 impl ModelKind {
@@ -31,12 +35,13 @@ impl ModelKind {
         match self {
             Self::Image => IMAGE_FORMAT,
             Self::Text => TEXT_FORMAT,
+            Self::Tracker => TRACKER_FORMAT,
         }
     }
 
     /// The kind a `format` string names, if any.
     pub fn from_format(format: &str) -> Option<Self> {
-        [Self::Image, Self::Text]
+        [Self::Image, Self::Text, Self::Tracker]
             .into_iter()
             .find(|k| k.format() == format)
     }

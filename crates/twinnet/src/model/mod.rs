@@ -22,7 +22,11 @@ use std::path::{Path, PathBuf};
 
 mod check;
 mod header;
-pub use header::{model_kind, read_header, ManifestHeader, ModelKind, IMAGE_FORMAT, TEXT_FORMAT};
+mod tracker;
+pub use header::{
+    model_kind, read_header, ManifestHeader, ModelKind, IMAGE_FORMAT, TEXT_FORMAT, TRACKER_FORMAT,
+};
+pub use tracker::{save_tracker, TrackerManifest, TrackerModel, TrackerSettings};
 
 /// File name of the manifest inside a model directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -175,7 +179,7 @@ pub fn safetensors_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>> 
         .collect())
 }
 
-fn weights_info(file: &str, bytes: &[u8]) -> Result<WeightsInfo> {
+pub(crate) fn weights_info(file: &str, bytes: &[u8]) -> Result<WeightsInfo> {
     let tensors = safetensors_shapes(bytes)?;
     Ok(WeightsInfo {
         file: file.into(),
@@ -383,7 +387,7 @@ impl TwinModel {
 }
 
 /// A store reading safetensors bytes in PyTorch's layout (version 2) or burn's (version 1).
-fn reader(bytes: Vec<u8>, pytorch_layout: bool) -> SafetensorsStore {
+pub(crate) fn reader(bytes: Vec<u8>, pytorch_layout: bool) -> SafetensorsStore {
     let store = SafetensorsStore::from_bytes(Some(bytes));
     if pytorch_layout {
         store.with_from_adapter(PyTorchToBurnAdapter)

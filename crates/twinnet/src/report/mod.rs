@@ -8,6 +8,7 @@ mod stdout;
 mod tables;
 #[cfg(feature = "text")]
 mod text_tables;
+mod track_tables;
 
 pub use stdout::{print_line, StdoutClosed};
 pub use tables::{embedding_table, entry_table, verdict_table};

@@ -213,6 +213,23 @@ impl fmt::Display for Fetched {
                 t.row(vec![dataset.clone(), dest.clone(), a, c, i, from.clone()]);
                 t.fmt(f)
             }
+            Fetched::Sequences {
+                dataset,
+                dest,
+                from,
+                frames,
+                train,
+                test,
+            } => {
+                let mut t = Table::new(&["dataset", "folder", "frames", "train", "test", "from"]);
+                let (n, tr, te) = (
+                    frames.to_string(),
+                    train.len().to_string(),
+                    test.len().to_string(),
+                );
+                t.row(vec![dataset.clone(), dest.clone(), n, tr, te, from.clone()]);
+                t.fmt(f)
+            }
             Fetched::Model {
                 model,
                 dest,
@@ -225,6 +242,13 @@ impl fmt::Display for Fetched {
                 t.fmt(f)
             }
         }
+    }
+}
+
+impl fmt::Display for Verdict {
+    /// The table of this one verdict.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        verdict_table(std::slice::from_ref(self)).fmt(f)
     }
 }
 

@@ -1,10 +1,12 @@
 //! Drawing pairs and triplets from labelled items, fresh each epoch and reproducible by seed.
 
+mod frame_pairs;
 mod miner;
 mod pairs;
 mod pk;
 mod signature_pairs;
 
+pub use frame_pairs::{frame_pairs, CropSpec, FramePair};
 pub use miner::{Mined, Miner};
 pub use pairs::{balanced_pairs, random_triplets, split_indices, ClassIndex};
 pub use pk::PkSampler;

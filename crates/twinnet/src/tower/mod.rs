@@ -9,6 +9,7 @@ mod cnn;
 mod encoder;
 mod features;
 mod mlp;
+mod siamfc;
 mod size;
 #[cfg(feature = "text")]
 pub mod text;
@@ -19,6 +20,7 @@ pub use encoder::TokenBatch;
 pub use encoder::{encode_sides, Encoder};
 pub use features::FeatureLayer;
 pub use mlp::{MlpConfig, MlpTower};
+pub use siamfc::{xcorr, SiamFcConfig, SiamFcNet, ADJUST_SCALE};
 pub use size::{MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_TOWER_PARAMETERS};
 
 use anyhow::Result;

@@ -17,6 +17,8 @@ mod text;
 mod text_batches;
 #[cfg(feature = "text")]
 mod text_data;
+mod track;
+mod track_config;
 mod trainer;
 
 pub use checkpoint::{check_output_dir, Checkpoint, CHECKPOINT_DIR};
@@ -36,4 +38,6 @@ pub use text::{
 pub use text_batches::TextTrainData;
 #[cfg(feature = "text")]
 pub use text_data::{TextDataSource, TextFormat};
+pub use track::{train_tracker, TrackEpoch, TrackTrainReport};
+pub use track_config::TrackConfig;
 pub use trainer::Trainer;

@@ -3,6 +3,7 @@
 
 use super::observer::{Observer, Silent};
 use super::run::{fit_image, Trained};
+use super::track::{train_tracker, TrackTrainReport};
 use crate::data::Dataset;
 use crate::recipe::Recipe;
 use anyhow::{Context, Result};
@@ -68,6 +69,24 @@ impl<'o> Trainer<'o> {
     pub fn resume(mut self, resume: bool) -> Self {
         self.resume = resume;
         self
+    }
+
+    /// Trains a SiamFC tracker on the recipe's `sequences:DIR` data (its `[track]` table, or the
+    /// defaults), writing the model to the recipe's `out` after each epoch.
+    pub fn fit_sequences(self) -> Result<TrackTrainReport> {
+        let spec = self.recipe.data.clone().unwrap_or_default();
+        let Some(dir) = self.recipe.sequences_dir() else {
+            anyhow::bail!("`data` must be sequences:DIR for a tracker, not '{spec}'");
+        };
+        let Some(out) = self.recipe.out.clone() else {
+            anyhow::bail!("`out` is required to train a tracker");
+        };
+        let sequences = crate::data::load_sequences(&dir)?;
+        let track = self.recipe.track.clone().unwrap_or_default();
+        let cfg = self.recipe.train_config();
+        let mut silent = Silent;
+        let observer = self.observer.unwrap_or(&mut silent);
+        train_tracker(&sequences, &spec, &cfg, &track, &out, self.resume, observer)
     }
 
     /// Trains on `data` (read it with [`Recipe::load_data`], or build it in memory).
