@@ -7,7 +7,8 @@
 //! quality, and [`model`] writes and reads the model directory. [`text`] holds the pretrained
 //! BERT tower for sentences. [`embedder`] puts image and text models behind one handle,
 //! [`gallery`] keeps enrolled embeddings (a directory with an HNSW index, or PostgreSQL +
-//! pgvector), and [`serve`] answers embed, verify and identify over HTTP. [`kernels`] holds
+//! pgvector), and [`serve`] answers embed, verify and identify over HTTP. [`tracking`] follows a
+//! target through a video with SiamFC's fully-convolutional tower and its baselines. [`kernels`] holds
 //! twinnet's own CPU kernel for the CNN tower's conv → ReLU → pool blocks on the flex backend.
 
 pub mod backend;

@@ -131,3 +131,37 @@ fn similar_sentences_are_closer_than_unrelated_ones() {
         .unwrap();
     assert!(model.distance(&e[0], &e[1]) < model.distance(&e[0], &e[2]));
 }
+
+/// A RoBERTa-family folder shares BERT's tensor names, so it would load; its `model_type` gets
+/// it refused instead of embedded with the wrong position ids (issue 20).
+#[test]
+fn another_architecture_family_is_refused_not_embedded_wrongly() {
+    let Some(dir) = model_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let target = tmp.path().join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            for e in std::fs::read_dir(&p).unwrap() {
+                let f = e.unwrap().path();
+                std::fs::copy(&f, target.join(f.file_name().unwrap())).unwrap();
+            }
+        } else if p.file_name().unwrap() == "config.json" {
+            let mut cfg: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            cfg["model_type"] = "roberta".into();
+            std::fs::write(&target, serde_json::to_vec(&cfg).unwrap()).unwrap();
+        } else {
+            std::os::unix::fs::symlink(&p, &target).unwrap();
+        }
+    }
+    let err = format!(
+        "{:#}",
+        twinnet::text::TextModel::load(tmp.path()).err().unwrap()
+    );
+    assert!(
+        err.contains("config.json") && err.contains("model_type 'roberta' is not supported"),
+        "{err}"
+    );
+}

@@ -81,6 +81,11 @@ impl<'o> Trainer<'o> {
         let Some(out) = self.recipe.out.clone() else {
             anyhow::bail!("`out` is required to train a tracker");
         };
+        // `cnn` is the recipe default, so only another explicit tower is a contradiction.
+        if !matches!(self.recipe.tower.as_str(), "siamfc" | "cnn") {
+            let tower = &self.recipe.tower;
+            anyhow::bail!("`tower` {tower} cannot track; sequences:DIR data trains the siamfc tower (`[track.tower]`)");
+        }
         let sequences = crate::data::load_sequences(&dir)?;
         let track = self.recipe.track.clone().unwrap_or_default();
         let cfg = self.recipe.train_config();

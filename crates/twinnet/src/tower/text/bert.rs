@@ -50,7 +50,10 @@ impl BertConfig {
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let cfg: Self = serde_json::from_str(&text)
+        let raw: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a BERT config", path.display()))?;
+        check_family(&raw).with_context(|| format!("{}: unsupported model", path.display()))?;
+        let cfg: Self = serde_json::from_value(raw)
             .with_context(|| format!("{}: not a BERT config", path.display()))?;
         cfg.check()
             .with_context(|| format!("{}: unsupported BERT config", path.display()))?;
@@ -79,6 +82,37 @@ impl BertConfig {
         }
         Ok(())
     }
+}
+
+/// Refuses a `config.json` of another architecture family. RoBERTa and XLM-R share BERT's
+/// tensor names but count positions from `padding_idx + 1` and have no token types, so they
+/// would load and embed wrongly without a word; DistilBERT, MPNet and the rest differ in layout.
+/// Relative position embeddings change the attention itself.
+///
+/// ```
+/// use twinnet::text::check_family;
+/// assert!(check_family(&serde_json::json!({"model_type": "bert"})).is_ok());
+/// assert!(check_family(&serde_json::json!({})).is_ok()); // old configs name no family
+/// let e = check_family(&serde_json::json!({"model_type": "xlm-roberta"})).unwrap_err();
+/// assert!(e.to_string().starts_with("model_type 'xlm-roberta' is not supported"));
+/// let rel = serde_json::json!({"model_type": "bert", "position_embedding_type": "relative_key"});
+/// assert!(check_family(&rel).unwrap_err().to_string().contains("relative_key"));
+/// ```
+pub fn check_family(config: &serde_json::Value) -> Result<()> {
+    if let Some(t) = config.get("model_type").and_then(|v| v.as_str()) {
+        if t != "bert" {
+            bail!("model_type '{t}' is not supported: only BERT ('bert') encoders load here, so a RoBERTa, XLM-R, DistilBERT or MPNet model is refused rather than embedded wrongly");
+        }
+    }
+    if let Some(p) = config
+        .get("position_embedding_type")
+        .and_then(|v| v.as_str())
+    {
+        if p != "absolute" {
+            bail!("position_embedding_type '{p}' is not supported (only 'absolute')");
+        }
+    }
+    Ok(())
 }
 
 /// One transformer layer: self-attention then feed-forward, each with a residual and LayerNorm.

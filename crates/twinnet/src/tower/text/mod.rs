@@ -9,7 +9,7 @@ mod pooling;
 mod tokenize;
 mod weights;
 
-pub use bert::{Bert, BertConfig};
+pub use bert::{check_family, Bert, BertConfig};
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use import::{import_sentence_transformers, Imported};
 pub use model::{
