@@ -165,3 +165,48 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         "{err}"
     );
 }
+
+/// A twinnet text model directory is a sentence-transformers folder too (issue 20): without
+/// its manifest, the folder loads the way sentence-transformers reads it and embeds the same.
+/// `scripts/st-roundtrip.py` checks the same folder against sentence-transformers itself.
+#[test]
+fn a_written_text_model_reads_back_as_a_sentence_transformers_folder() {
+    let Some(dir) = model_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("imported");
+    twinnet::text::import_sentence_transformers(&dir, &out, false).unwrap();
+    for f in [
+        "config.json",
+        "modules.json",
+        "sentence_bert_config.json",
+        "1_Pooling/config.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+    ] {
+        assert!(out.join(f).is_file(), "{f} is missing");
+    }
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (cfg["model_type"].as_str(), cfg["hidden_size"].as_u64()),
+        (Some("bert"), Some(384))
+    );
+    let modules: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("modules.json")).unwrap()).unwrap();
+    assert_eq!(
+        modules.as_array().unwrap().len(),
+        3,
+        "Transformer, Pooling, Normalize"
+    );
+    let texts = ["A man is playing a guitar.", "The cat sits on the mat."];
+    let ours = twinnet::text::TextModel::load(&out)
+        .unwrap()
+        .embed(&texts)
+        .unwrap();
+    std::fs::remove_file(out.join("manifest.json")).unwrap();
+    let as_st = twinnet::text::TextModel::load(&out)
+        .unwrap()
+        .embed(&texts)
+        .unwrap();
+    assert_eq!(ours, as_st);
+}

@@ -6,6 +6,7 @@ mod encoder;
 mod import;
 mod model;
 mod pooling;
+mod st_folder;
 mod tokenize;
 mod weights;
 

@@ -457,6 +457,20 @@ pub fn save_text_model(
     // The tokenizer may be the one already in `out` (saving over the model being trained).
     if tokenizer != out.join(TOKENIZER_FILE) {
         write_atomic(&out.join(TOKENIZER_FILE), &tokenizer_bytes)?;
+        // The slow tokenizer's files beside it, for `AutoTokenizer` (sentence-transformers).
+        for name in [
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt",
+        ] {
+            let src = tokenizer.with_file_name(name);
+            if src.is_file() {
+                write_atomic(&out.join(name), &std::fs::read(&src)?)?;
+            }
+        }
+    }
+    if let EncoderConfig::Bert(bert) = &manifest.encoder {
+        super::st_folder::write_st_files(out, bert, &manifest)?;
     }
     write_atomic(
         &out.join(crate::model::MANIFEST_FILE),
