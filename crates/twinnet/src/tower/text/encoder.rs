@@ -115,7 +115,7 @@ impl EncoderConfig {
     /// Longest input the encoder can take, in tokens.
     pub fn max_positions(&self) -> usize {
         match self {
-            Self::Bert(c) => c.max_position_embeddings,
+            Self::Bert(c) => c.max_position_embeddings - c.position_offset(),
             Self::Bag(_) => usize::MAX,
         }
     }

@@ -16,14 +16,20 @@ use std::path::Path;
 
 /// Writes the sentence-transformers files of a BERT text model into `out`.
 pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManifest) -> Result<()> {
+    let family = bert.model_type.as_deref().unwrap_or("bert");
+    let architecture = match family {
+        "roberta" => "RobertaModel",
+        "xlm-roberta" => "XLMRobertaModel",
+        _ => "BertModel",
+    };
     let put = |name: &str, v: serde_json::Value| {
         write_atomic(&out.join(name), &serde_json::to_vec_pretty(&v)?)
     };
     put(
         "config.json",
         json!({
-            "architectures": ["BertModel"],
-            "model_type": "bert",
+            "architectures": [architecture],
+            "model_type": family,
             "vocab_size": bert.vocab_size,
             "hidden_size": bert.hidden_size,
             "num_hidden_layers": bert.num_hidden_layers,
@@ -37,7 +43,7 @@ pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManif
             "hidden_dropout_prob": 0.1,
             "attention_probs_dropout_prob": 0.1,
             "initializer_range": 0.02,
-            "pad_token_id": 0,
+            "pad_token_id": bert.pad_token_id.unwrap_or(if family == "bert" { 0 } else { 1 }),
         }),
     )?;
     let mut modules = vec![
