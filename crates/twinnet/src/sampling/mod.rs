@@ -2,12 +2,14 @@
 
 mod frame_pairs;
 mod miner;
+mod no_duplicates;
 mod pairs;
 mod pk;
 mod signature_pairs;
 
 pub use frame_pairs::{frame_pairs, CropSpec, FramePair};
 pub use miner::{Mined, Miner};
+pub use no_duplicates::no_duplicate_batches;
 pub use pairs::{balanced_pairs, random_triplets, split_indices, ClassIndex};
 pub use pk::PkSampler;
 pub use signature_pairs::{all_signature_pairs, sampled_signature_pairs, SignaturePair};

@@ -4,10 +4,27 @@
 use super::text::{TextLoss, TextTrainConfig};
 use crate::data::TextPairs;
 use crate::loss::Structure;
-use crate::sampling::{rng_for, stream, ClassIndex, PkSampler};
+use crate::sampling::{no_duplicate_batches, rng_for, stream, ClassIndex, PkSampler};
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
 use rand::seq::SliceRandom;
+
+/// The shuffled `order` in batches: for MNRL without a text repeated inside a batch (it would
+/// be its own false negative), for the other losses in plain consecutive chunks.
+fn batch_order<'a>(
+    order: &[usize],
+    cfg: &TextTrainConfig,
+    keys: impl Fn(usize) -> Vec<&'a str>,
+) -> Vec<Vec<usize>> {
+    if cfg.loss == TextLoss::Mnrl {
+        no_duplicate_batches(order, cfg.batch_size, keys)
+    } else {
+        order
+            .chunks_exact(cfg.batch_size)
+            .map(<[usize]>::to_vec)
+            .collect()
+    }
+}
 
 /// Training data for a text tower.
 #[derive(Debug, Clone)]
@@ -122,26 +139,28 @@ pub fn epoch_batches(
                 .filter(|&i| cfg.loss != TextLoss::Mnrl || same[i])
                 .collect();
             order.shuffle(&mut rng);
-            order
-                .chunks_exact(cfg.batch_size)
-                .map(|c| StepBatch {
-                    texts: c
-                        .iter()
-                        .map(|&i| 2 * i)
-                        .chain(c.iter().map(|&i| 2 * i + 1))
-                        .collect(),
-                    targets: StepTargets::Pairs {
-                        same: c.iter().map(|&i| same[i]).collect(),
-                        gold: c.iter().map(|&i| p.targets[i]).collect(),
-                    },
-                })
-                .collect()
+            batch_order(&order, cfg, |i| {
+                vec![p.pairs[i].0.as_str(), p.pairs[i].1.as_str()]
+            })
+            .iter()
+            .map(|c| StepBatch {
+                texts: c
+                    .iter()
+                    .map(|&i| 2 * i)
+                    .chain(c.iter().map(|&i| 2 * i + 1))
+                    .collect(),
+                targets: StepTargets::Pairs {
+                    same: c.iter().map(|&i| same[i]).collect(),
+                    gold: c.iter().map(|&i| p.targets[i]).collect(),
+                },
+            })
+            .collect()
         }
         TextTrainData::Triplets(t) => {
             let mut order: Vec<usize> = (0..t.len()).collect();
             order.shuffle(&mut rng);
-            order
-                .chunks_exact(cfg.batch_size)
+            batch_order(&order, cfg, |i| t[i].iter().map(String::as_str).collect())
+                .iter()
                 .map(|c| StepBatch {
                     texts: (0..3)
                         .flat_map(|k| c.iter().map(move |&i| 3 * i + k))
@@ -192,4 +211,69 @@ pub fn step_loss(
         StepTargets::Labeled(labels) => Structure::Labels(labels),
     };
     objective.forward(e, structure, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::PairTarget;
+
+    #[test]
+    fn mnrl_batches_never_repeat_a_text_and_the_other_losses_keep_plain_chunks() {
+        // Eight positive pairs; "q" is the anchor of four of them.
+        let pairs: Vec<(String, String)> = (0..8)
+            .map(|i| {
+                (
+                    if i % 2 == 0 {
+                        "q".to_string()
+                    } else {
+                        format!("a{i}")
+                    },
+                    format!("b{i}"),
+                )
+            })
+            .collect();
+        let data = TextTrainData::Pairs(TextPairs {
+            pairs,
+            targets: vec![1.0; 8],
+            kind: PairTarget::Labels,
+        });
+        let mnrl = TextTrainConfig {
+            loss: TextLoss::Mnrl,
+            batch_size: 2,
+            ..TextTrainConfig::default()
+        };
+        let texts = data.texts();
+        for epoch in 1..4 {
+            let batches = epoch_batches(&data, &mnrl, epoch).unwrap();
+            // Greedy, like sentence-transformers' sampler: at most one q-pair per batch, so 3 or 4.
+            assert!(
+                (3..=4).contains(&batches.len()),
+                "{} batches",
+                batches.len()
+            );
+            for b in &batches {
+                let mut seen: Vec<&str> = b.texts.iter().map(|&i| texts[i]).collect();
+                seen.sort_unstable();
+                let n = seen.len();
+                seen.dedup();
+                assert_eq!(seen.len(), n, "a text repeated in {:?}", b.texts);
+            }
+        }
+        let plain = TextTrainConfig {
+            loss: TextLoss::Contrastive,
+            batch_size: 2,
+            ..TextTrainConfig::default()
+        };
+        let repeats = (1..20).any(|e| {
+            epoch_batches(&data, &plain, e)
+                .unwrap()
+                .iter()
+                .any(|b| b.texts.iter().filter(|&&i| texts[i] == "q").count() > 1)
+        });
+        assert!(
+            repeats,
+            "without MNRL a batch may hold \"q\" twice (plain shuffled chunks)"
+        );
+    }
 }
