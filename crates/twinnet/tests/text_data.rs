@@ -173,3 +173,74 @@ fn a_tokenizer_file_the_tokenizers_crate_panics_on_is_an_error() {
         "{e}"
     );
 }
+
+/// Pairs, triplets and labelled texts read from `.csv` (quoted commas, quotes and line breaks)
+/// and `.jsonl` (arrays, or objects with sentence-transformers' column names) as from TSV;
+/// errors name the file and line (issue 20).
+#[test]
+fn csv_and_jsonl_files_read_like_tsv() {
+    use twinnet::data::{read_labeled_texts, read_text_pairs, read_text_triplets, PairTarget};
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let csv = write(
+        "pairs.csv",
+        "sentence1,sentence2,score\n\"A man, smiling\",\"He said \"\"hi\"\"\",4.5\n\"two\nlines\",b,0\n",
+    );
+    let p = read_text_pairs(&csv).unwrap();
+    assert_eq!(
+        p.pairs[0],
+        ("A man, smiling".to_string(), "He said \"hi\"".to_string())
+    );
+    assert_eq!(p.pairs[1].0, "two\nlines");
+    assert_eq!(
+        (p.kind, p.targets.clone()),
+        (PairTarget::Scores, vec![0.9, 0.0])
+    );
+    let jsonl = write(
+        "pairs.jsonl",
+        "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"label\": 1}\n\n[\"c\", \"d\", 0]\n",
+    );
+    let p = read_text_pairs(&jsonl).unwrap();
+    assert_eq!(
+        p.pairs,
+        vec![("a".into(), "b".into()), ("c".into(), "d".into())]
+    );
+    assert_eq!(
+        (p.kind, p.targets.clone()),
+        (PairTarget::Labels, vec![1.0, 0.0])
+    );
+    let t = write(
+        "t.jsonl",
+        "{\"anchor\": \"a\", \"positive\": \"p\", \"negative\": \"n\"}\n",
+    );
+    assert_eq!(
+        read_text_triplets(&t).unwrap(),
+        vec![["a".to_string(), "p".into(), "n".into()]]
+    );
+    let l = write("l.csv", "label,text\nx,one\ny,two\nx,three\n");
+    let (texts, labels, classes) = read_labeled_texts(&l).unwrap();
+    assert_eq!(
+        (texts.len(), labels[0] == labels[2], classes.len()),
+        (3, true, 2)
+    );
+    // Errors name the file and line.
+    let bad = write("bad.csv", "a,b,1\nc,d\n");
+    let e = read_text_pairs(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.csv, line 2: expected 3 comma-separated columns, found 2"),
+        "{e}"
+    );
+    let bad = write("bad.jsonl", "[\"a\", \"b\", 1]\n{\"query\": \"a\"}\n");
+    let e = read_text_pairs(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.jsonl, line 2: an object needs the keys text_a/text_b/label"),
+        "{e}"
+    );
+    let bad = write("bad2.jsonl", "[\"a\", \"b\", 1]\nnot json\n");
+    let e = format!("{:#}", read_text_pairs(&bad).unwrap_err());
+    assert!(e.contains("bad2.jsonl, line 2: not JSON"), "{e}");
+}

@@ -33,7 +33,7 @@ pub struct Args {
     /// --scratch: longest text in tokens.
     #[arg(long, default_value_t = 256)]
     pub max_seq_length: usize,
-    /// Training data (TSV, see --format): pairs `text_a<TAB>text_b<TAB>label (1 = same) or
+    /// Training data (TSV; .csv or .jsonl too; see --format): pairs `text_a<TAB>text_b<TAB>label (1 = same) or
     /// score (0–1 or 0–5)`, triplets `anchor<TAB>positive<TAB>negative`, or labelled texts
     /// `label<TAB>text`.
     #[arg(long)]

@@ -18,6 +18,7 @@ mod sequences;
 mod signatures;
 mod spec;
 mod text;
+mod text_formats;
 mod text_pairs;
 
 pub use augment::{shift_image, AugmentConfig};

@@ -1,5 +1,6 @@
-//! Text training and evaluation files (TSV, UTF-8): pairs with a label or a score, triplets, and
-//! labelled texts. Every error names the file and line.
+//! Text training and evaluation files (TSV, UTF-8; `.csv` and `.jsonl` too, see
+//! [`text_formats`](super::text_formats)): pairs with a label or a score, triplets, and labelled
+//! texts. Every error names the file and line.
 //!
 //! - pairs: `text_a<TAB>text_b<TAB>target`. Targets that are all 0/1 are labels (1 = same).
 //!   Otherwise they are similarity scores, normalised to [0, 1]: kept as they are when none
@@ -106,8 +107,24 @@ pub fn seeded_subset(n: usize, max: Option<usize>, seed: u64) -> Option<Vec<usiz
 fn rows(path: &Path, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let out = match ext.as_deref() {
+        Some("csv") => super::text_formats::csv_rows(&bytes, &name, columns)?,
+        Some("jsonl" | "ndjson") => super::text_formats::jsonl_rows(&bytes, &name, columns)?,
+        _ => tsv_rows(&bytes, &name, columns)?,
+    };
+    if out.is_empty() {
+        bail!("{name}: no rows");
+    }
+    Ok(out)
+}
+
+fn tsv_rows(bytes: &[u8], name: &str, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
     let mut out = Vec::new();
-    for (i, line) in text_lines(&bytes, &name)?.into_iter().enumerate() {
+    for (i, line) in text_lines(bytes, name)?.into_iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
@@ -120,9 +137,6 @@ fn rows(path: &Path, columns: usize) -> Result<Vec<(usize, Vec<String>)>> {
             );
         }
         out.push((i + 1, cells));
-    }
-    if out.is_empty() {
-        bail!("{name}: no rows");
     }
     Ok(out)
 }
