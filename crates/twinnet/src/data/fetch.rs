@@ -76,7 +76,6 @@ pub enum Fetched {
         /// Images.
         images: usize,
     },
-    /// A pretrained model.
     /// Tracking sequences (`pets09`): one per person's track, split by person.
     Sequences {
         dataset: String,
@@ -86,6 +85,7 @@ pub enum Fetched {
         train: Vec<String>,
         test: Vec<String>,
     },
+    /// A pretrained model.
     Model {
         /// Its name.
         model: String,

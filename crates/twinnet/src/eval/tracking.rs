@@ -7,10 +7,9 @@
 //! sequences are the means of the sequences' curves (each sequence weighs the same).
 
 use crate::data::{BoxXywh, FrameStore, Sequence};
-use crate::tracking::Tracker;
+use crate::tracking::{follow, Tracker};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 
 /// Overlap thresholds of the success plot.
 pub const SUCCESS_THRESHOLDS: usize = 21;
@@ -131,18 +130,13 @@ pub fn run_sequence(
     seq: &Sequence,
     frames: &FrameStore,
 ) -> Result<(Vec<BoxXywh>, f64)> {
-    let frame = |i: usize| {
+    let stored = seq.frames.iter().map(|p| {
         frames
-            .get(&seq.frames[i])
-            .ok_or_else(|| anyhow::anyhow!("frame {} was not loaded", seq.frames[i].display()))
-    };
-    let started = Instant::now();
-    tracker.init(frame(0)?, seq.boxes[0])?;
-    let mut boxes = vec![seq.boxes[0]];
-    for i in 1..seq.len() {
-        boxes.push(tracker.update(frame(i)?)?);
-    }
-    Ok((boxes, started.elapsed().as_secs_f64()))
+            .get(p)
+            .map(|f| f.as_ref())
+            .ok_or_else(|| anyhow::anyhow!("frame {} was not loaded", p.display()))
+    });
+    follow(tracker, seq.boxes[0], stored, |_, _, _| Ok(()))
 }
 
 /// Scores `tracker` on every sequence; `progress` is told after each sequence.

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 mod check;
 mod header;
+mod load;
 mod tracker;
 pub use header::{
     model_kind, read_header, ManifestHeader, ModelKind, IMAGE_FORMAT, TEXT_FORMAT, TRACKER_FORMAT,
@@ -237,15 +238,8 @@ pub struct TwinModel {
 impl TwinModel {
     /// Loads a model directory, refusing one whose manifest does not match its weights.
     pub fn load(dir: &Path) -> Result<Self> {
-        let manifest_path = dir.join(MANIFEST_FILE);
-        if !dir.is_dir() {
-            bail!("model directory {} does not exist", dir.display());
-        }
-        read_header(dir)?.check(&manifest_path, ModelKind::Image, FORMAT_VERSION)?;
-        let text = std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
+        let (manifest, manifest_path): (Manifest, _) =
+            load::read_manifest(dir, ModelKind::Image, FORMAT_VERSION)?;
         manifest
             .check()
             .with_context(|| format!("{}: invalid manifest", manifest_path.display()))?;
@@ -387,7 +381,7 @@ impl TwinModel {
 }
 
 /// A store reading safetensors bytes in PyTorch's layout (version 2) or burn's (version 1).
-pub(crate) fn reader(bytes: Vec<u8>, pytorch_layout: bool) -> SafetensorsStore {
+fn reader(bytes: Vec<u8>, pytorch_layout: bool) -> SafetensorsStore {
     let store = SafetensorsStore::from_bytes(Some(bytes));
     if pytorch_layout {
         store.with_from_adapter(PyTorchToBurnAdapter)
@@ -433,53 +427,12 @@ pub fn load_tower(
     path: &Path,
     device: &Device,
 ) -> Result<Tower> {
-    let actual = safetensors_shapes(bytes).with_context(|| format!("{}", path.display()))?;
-    let mut tower = manifest
+    let tower = manifest
         .tower
         .init(device)
         .with_context(|| "the manifest's tower configuration is invalid")?;
     let pytorch_layout = manifest.header.format_version >= PYTORCH_LAYOUT_VERSION;
-    let expected = safetensors_shapes(&to_safetensors(&tower, pytorch_layout)?)?;
-    if actual != expected {
-        let missing: Vec<_> = expected
-            .keys()
-            .filter(|k| !actual.contains_key(*k))
-            .collect();
-        let extra: Vec<_> = actual
-            .keys()
-            .filter(|k| !expected.contains_key(*k))
-            .collect();
-        let reshaped: Vec<_> = expected
-            .iter()
-            .filter(|(k, s)| actual.get(*k).is_some_and(|a| a != *s))
-            .map(|(k, s)| format!("{k} (manifest {:?}, file {:?})", s, actual[k]))
-            .collect();
-        bail!(
-            "{} does not match the manifest's {} tower: missing {:?}, unexpected {:?}, wrong shape {:?}",
-            path.display(),
-            manifest.tower.kind_name(),
-            missing,
-            extra,
-            reshaped
-        );
-    }
-    if !manifest.weights.sha256.is_empty() && manifest.weights.sha256 != sha256_hex(bytes) {
-        bail!(
-            "{} has changed since the manifest was written (SHA-256 differs); refusing to load mismatched weights",
-            path.display()
-        );
-    }
-    let mut store = reader(bytes.to_vec(), pytorch_layout);
-    let result = tower
-        .load_from(&mut store)
-        .map_err(|e| anyhow::anyhow!("{}: cannot load weights: {e}", path.display()))?;
-    if !result.errors.is_empty() || !result.missing.is_empty() {
-        bail!(
-            "{}: weights do not fit the tower: {:?} {:?}",
-            path.display(),
-            result.errors,
-            result.missing
-        );
-    }
-    Ok(tower)
+    let expected = &manifest.weights.sha256;
+    let kind = manifest.tower.kind_name();
+    load::fill_checked(tower, bytes, path, expected, pytorch_layout, kind)
 }

@@ -1,14 +1,14 @@
 //! The tracking model directory: `manifest.json` (the SiamFC tower's shape, the tracker's
 //! settings, what it was trained on) + `model.safetensors`, the same layout as every model.
 
-use super::header::{read_header, ManifestHeader, ModelKind};
-use super::{reader, safetensors_shapes, tower_to_safetensors, weights_info, WeightsInfo};
+use super::header::{ManifestHeader, ModelKind};
+use super::load::{fill_checked, read_manifest};
+use super::{tower_to_safetensors, weights_info, WeightsInfo};
 use super::{MANIFEST_FILE, WEIGHTS_FILE};
 use crate::backend;
-use crate::fsutil::{sha256_hex, write_atomic};
+use crate::fsutil::write_atomic;
 use crate::tower::{SiamFcConfig, SiamFcNet};
 use anyhow::{bail, Context, Result};
-use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -140,15 +140,8 @@ pub struct TrackerModel {
 impl TrackerModel {
     /// Loads a tracking model directory, refusing one whose weights do not match its manifest.
     pub fn load(dir: &Path) -> Result<Self> {
-        let path = dir.join(MANIFEST_FILE);
-        if !dir.is_dir() {
-            bail!("model directory {} does not exist", dir.display());
-        }
-        read_header(dir)?.check(&path, ModelKind::Tracker, TRACKER_FORMAT_VERSION)?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let manifest: TrackerManifest = serde_json::from_str(&text)
-            .with_context(|| format!("{}: invalid manifest", path.display()))?;
+        let (manifest, path): (TrackerManifest, _) =
+            read_manifest(dir, ModelKind::Tracker, TRACKER_FORMAT_VERSION)?;
         manifest
             .tracker
             .check()
@@ -161,28 +154,8 @@ impl TrackerModel {
         let weights = dir.join(&manifest.weights.file);
         let bytes = std::fs::read(&weights)
             .with_context(|| format!("cannot read weights {}", weights.display()))?;
-        let actual = safetensors_shapes(&bytes).with_context(|| weights.display().to_string())?;
-        if actual != safetensors_shapes(&tower_to_safetensors(&fresh)?)? {
-            bail!(
-                "{} does not match the manifest's siamfc tower (tensor names or shapes differ)",
-                weights.display()
-            );
-        }
-        if manifest.weights.sha256 != sha256_hex(&bytes) {
-            bail!("{} has changed since the manifest was written (SHA-256 differs); refusing to load mismatched weights", weights.display());
-        }
-        let mut net = fresh;
-        let result = net
-            .load_from(&mut reader(bytes, true))
-            .map_err(|e| anyhow::anyhow!("{}: cannot load weights: {e}", weights.display()))?;
-        if !result.errors.is_empty() || !result.missing.is_empty() {
-            bail!(
-                "{}: weights do not fit the tower: {:?} {:?}",
-                weights.display(),
-                result.errors,
-                result.missing
-            );
-        }
+        let sha = &manifest.weights.sha256;
+        let net = fill_checked(fresh, &bytes, &weights, sha, true, "siamfc")?;
         Ok(Self {
             manifest,
             net,

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SiamFcConfig {
-    /// Input channels (3: RGB).
+    /// Input channels: 3, the RGB crops the tracker and its training cut.
     pub channels: usize,
     /// Output channels of each conv layer.
     pub widths: Vec<usize>,
@@ -84,9 +84,9 @@ impl SiamFcConfig {
                 self.pools.len()
             );
         }
-        if !(1..=crate::tower::MAX_INPUT_CHANNELS).contains(&self.channels) {
+        if self.channels != 3 {
             bail!(
-                "siamfc input channels must be 1 to 4, got {}",
+                "siamfc crops are cut in RGB: `channels` must be 3, got {}",
                 self.channels
             );
         }

@@ -29,6 +29,33 @@ pub trait Tracker {
     fn name(&self) -> &'static str;
 }
 
+/// Runs `tracker` over `frames`, starting from `start` in the first: the box of every frame
+/// (the first is `start`) and the seconds spent inside the tracker (getting the frames not
+/// counted). `each` sees every frame with its index and box, to draw it.
+pub fn follow<F: std::borrow::Borrow<Frame>>(
+    tracker: &mut dyn Tracker,
+    start: BoxXywh,
+    frames: impl IntoIterator<Item = Result<F>>,
+    mut each: impl FnMut(usize, &Frame, &BoxXywh) -> Result<()>,
+) -> Result<(Vec<BoxXywh>, f64)> {
+    let (mut boxes, mut inside) = (Vec::new(), 0f64);
+    for (i, frame) in frames.into_iter().enumerate() {
+        let frame = frame?;
+        let frame = frame.borrow();
+        let t = std::time::Instant::now();
+        let b = if i == 0 {
+            tracker.init(frame, start)?;
+            start
+        } else {
+            tracker.update(frame)?
+        };
+        inside += t.elapsed().as_secs_f64();
+        each(i, frame, &b)?;
+        boxes.push(b);
+    }
+    Ok((boxes, inside))
+}
+
 /// SiamFC's tracker over a loaded model.
 pub struct SiamFcTracker<'m> {
     model: &'m TrackerModel,
@@ -38,12 +65,15 @@ pub struct SiamFcTracker<'m> {
     /// Allowed target sizes: a fifth to five times the first box.
     limits: ((f32, f32), (f32, f32)),
     window: Vec<f32>,
+    /// Search-crop pixels per score-map cell.
+    stride: f32,
 }
 
 impl<'m> SiamFcTracker<'m> {
     /// A tracker with the model's settings.
     pub fn new(model: &'m TrackerModel) -> Result<Self> {
         let side = model.manifest.tower.score_size()? * model.manifest.tracker.upscale;
+        let stride = model.manifest.tower.total_stride()? as f32;
         Ok(Self {
             model,
             exemplar: None,
@@ -51,6 +81,7 @@ impl<'m> SiamFcTracker<'m> {
             size: (1.0, 1.0),
             limits: ((0.0, 0.0), (0.0, 0.0)),
             window: hann_window(side),
+            stride,
         })
     }
 
@@ -97,18 +128,18 @@ impl Tracker for SiamFcTracker<'_> {
             .exemplar
             .clone()
             .ok_or_else(|| anyhow::anyhow!("the tracker was not started"))?;
-        let (tower, set) = (self.tower().clone(), self.settings().clone());
+        let model = self.model;
+        let (tower, set) = (&model.manifest.tower, &model.manifest.tracker);
         let x_side = self.exemplar_side() * tower.search_size as f32 / tower.exemplar_size as f32;
         let mid = (set.scale_num / 2) as i32;
         let factors: Vec<f32> = (0..set.scale_num as i32)
             .map(|k| set.scale_step.powi(k - mid))
             .collect();
         let sides: Vec<f32> = factors.iter().map(|f| x_side * f).collect();
-        let x = self
-            .model
+        let x = model
             .net
             .features(self.crops(frame, &sides, tower.search_size));
-        let scores = self.model.net.score(z, x);
+        let scores = model.net.score(z, x);
         let [_, _, s, _] = scores.dims();
         let raw: Vec<f32> = scores
             .into_data()
@@ -145,8 +176,7 @@ impl Tracker for SiamFcTracker<'_> {
         }
         let c = (side as f32 - 1.0) / 2.0;
         let (dr, dc) = ((arg / side) as f32 - c, (arg % side) as f32 - c);
-        let stride = tower.total_stride()? as f32;
-        let to_frame = stride / set.upscale as f32 * sides[k] / tower.search_size as f32;
+        let to_frame = self.stride / set.upscale as f32 * sides[k] / tower.search_size as f32;
         let (fw, fh) = (frame.width as f32, frame.height as f32);
         self.center = (
             (self.center.0 + dc * to_frame).clamp(0.0, fw),

@@ -1,7 +1,7 @@
 //! Tracking one video: frames decoded on a second thread while the tracker runs, the boxes in
 //! OTB's format, and optionally every frame drawn with its box (plus a strip of six frames).
 
-use super::{SiamFcTracker, Tracker};
+use super::{follow, SiamFcTracker};
 use crate::data::{BoxXywh, Frame, Sequence};
 use crate::eval::OtbCurves;
 use crate::fsutil::write_atomic;
@@ -61,41 +61,24 @@ pub fn track_folder(
         None => seq.boxes[0],
     };
     let mut tracker = SiamFcTracker::new(model)?;
-    let mut boxes = Vec::with_capacity(seq.len());
-    let mut inside = 0f64;
     let started = Instant::now();
-    std::thread::scope(|scope| -> Result<()> {
+    // Frames are decoded on a second thread while the tracker works on the previous one.
+    let (boxes, inside) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Frame>>(4);
         let paths = &seq.frames;
         scope.spawn(move || {
             for p in paths {
-                if tx
-                    .send(
-                        Frame::read(p)
-                            .with_context(|| format!("cannot read frame {}", p.display())),
-                    )
-                    .is_err()
-                {
-                    break;
+                let frame =
+                    Frame::read(p).with_context(|| format!("cannot read frame {}", p.display()));
+                if tx.send(frame).is_err() {
+                    break; // the tracker stopped
                 }
             }
         });
-        for (i, frame) in rx.iter().enumerate() {
-            let frame = frame?;
-            let t = Instant::now();
-            let b = if i == 0 {
-                tracker.init(&frame, start)?;
-                start
-            } else {
-                tracker.update(&frame)?
-            };
-            inside += t.elapsed().as_secs_f64();
-            if let Some(out) = render {
-                draw_frame(&frame, &b, &out.join(format!("{:06}.png", i + 1)))?;
-            }
-            boxes.push(b);
-        }
-        Ok(())
+        follow(&mut tracker, start, rx, |i, frame, b| match render {
+            Some(out) => draw_frame(frame, b, &out.join(format!("{:06}.png", i + 1))),
+            None => Ok(()),
+        })
     })?;
     let total = started.elapsed().as_secs_f64();
     let scored = (init.is_none() || init == seq.boxes.first().copied()) && !seq.boxes.is_empty();

@@ -114,7 +114,7 @@ impl TrackTask<'_> {
 
     fn tensors(&self, c: Crops, device: &Device) -> (Tensor<4>, Tensor<4>) {
         let (e, s) = (self.track.tower.exemplar_size, self.track.tower.search_size);
-        let ch = 3;
+        let ch = self.track.tower.channels;
         (
             Tensor::from_data(TensorData::new(c.z, [c.n, ch, e, e]), device),
             Tensor::from_data(TensorData::new(c.x, [c.n, ch, s, s]), device),
