@@ -8,6 +8,8 @@
 //! kernels do not cover.
 
 pub mod conv;
+pub mod encoder;
+pub mod encoder_layer;
 mod im2col;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;

@@ -2,11 +2,12 @@
 //! model runs here with the same numbers and a fine-tuned one goes back to `transformers`.
 
 use super::weights::{TensorSink, TensorSource};
+use crate::kernels::encoder_layer;
 use anyhow::{bail, Context, Result};
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// The fields of a Hugging Face BERT `config.json` the encoder needs.
@@ -160,6 +161,9 @@ pub struct BertLayer {
     output_norm: LayerNorm,
     #[module(skip)]
     heads: usize,
+    /// The LayerNorms' epsilon, for the fused inference layer.
+    #[module(skip)]
+    eps: f64,
 }
 
 impl BertLayer {
@@ -204,7 +208,19 @@ const MASKED: f32 = -1.0e9;
 
 impl Bert {
     /// Token ids `[B, L]` and attention mask `[B, L]` (1 token, 0 padding) → hidden `[B, L, H]`.
+    ///
+    /// Inference on the flex backend runs the fused ragged layer
+    /// ([`crate::kernels::encoder_layer`]): same numbers, no work on padding.
     pub fn forward(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
+        if let Some(lens) = self.ragged_lengths(&mask) {
+            return self.forward_ragged(ids, &lens);
+        }
+        self.forward_padded(ids, mask)
+    }
+
+    /// The reference forward in burn's ops (training, other backends, a mask that is not a
+    /// prefix of ones per row).
+    pub fn forward_padded(&self, ids: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<3> {
         let [b, l] = ids.dims();
         let device = ids.device();
         let first = self.position_offset as i64;
@@ -226,6 +242,83 @@ impl Bert {
             x = layer.forward(x, mask_bias.clone());
         }
         x
+    }
+
+    /// Each row's token count when the fused layer applies and every row is ones then zeros.
+    fn ragged_lengths(&self, mask: &Tensor<2>) -> Option<Vec<usize>> {
+        let weight = self.word_embeddings.weight.val();
+        if !encoder_layer::applies(&weight) || mask.is_autodiff() {
+            return None;
+        }
+        let [_, l] = mask.dims();
+        let values = mask
+            .clone()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .ok()?;
+        let mut lens = Vec::new();
+        for row in values.chunks(l.max(1)) {
+            let len = row.iter().take_while(|&&m| m == 1.0).count();
+            if len == 0 || row[len..].iter().any(|&m| m != 0.0) {
+                return None;
+            }
+            lens.push(len);
+        }
+        Some(lens)
+    }
+
+    /// The forward over the real tokens only, padded back to `[B, L, H]` with zeros.
+    fn forward_ragged(&self, ids: Tensor<2, Int>, lens: &[usize]) -> Tensor<3> {
+        let [b, l] = ids.dims();
+        let device = ids.device();
+        let all = ids
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap_or_default();
+        let mut tokens = Vec::new();
+        let mut positions = Vec::new();
+        for (row, &len) in all.chunks(l).zip(lens) {
+            tokens.extend_from_slice(&row[..len]);
+            positions.extend((0..len as i64).map(|p| p + self.position_offset as i64));
+        }
+        let t = tokens.len();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(tokens, [1, t]), &device);
+        let pos = Tensor::<2, Int>::from_data(TensorData::new(positions, [1, t]), &device);
+        let types = Tensor::<2, Int>::zeros([1, t], &device);
+        let mut x: Tensor<2> = self
+            .embeddings_norm
+            .forward(
+                self.word_embeddings.forward(ids)
+                    + self.position_embeddings.forward(pos)
+                    + self.token_type_embeddings.forward(types),
+            )
+            .reshape([t, self.word_embeddings.weight.dims()[1]]);
+        for layer in &self.layers {
+            let parts = encoder_layer::EncoderLayerRef {
+                query: &layer.query,
+                key: &layer.key,
+                value: &layer.value,
+                attention_output: &layer.attention_output,
+                attention_norm: &layer.attention_norm,
+                intermediate: &layer.intermediate,
+                output: &layer.output,
+                output_norm: &layer.output_norm,
+                heads: layer.heads,
+                eps: layer.eps,
+            };
+            x = encoder_layer::encoder_layer(x, parts, lens);
+        }
+        let h = x.dims()[1];
+        let ragged = x.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let mut padded = vec![0f32; b * l * h];
+        let mut at = 0;
+        for (row, &len) in padded.chunks_mut(l * h).zip(lens) {
+            row[..len * h].copy_from_slice(&ragged[at..at + len * h]);
+            at += len * h;
+        }
+        Tensor::from_data(TensorData::new(padded, [b, l, h]), &device)
     }
 
     /// Builds the encoder from Hugging Face tensor names (`embeddings.word_embeddings.weight`,
@@ -274,6 +367,7 @@ impl Bert {
                 output: linear(&format!("{p}.output.dense"), i, h)?,
                 output_norm: norm(&format!("{p}.output.LayerNorm"))?,
                 heads: cfg.num_attention_heads,
+                eps: cfg.layer_norm_eps,
             });
         }
         Ok(Self {
