@@ -54,6 +54,8 @@ enum Command {
     Bench(commands::bench::Args),
     /// Fetch datasets and pretrained models.
     Data(commands::data::Args),
+    /// Mine hard negatives for (anchor, positive) text pairs with a text model → triplets.
+    MineNegatives(commands::mine::Args),
     /// Import a model made elsewhere (a sentence-transformers folder).
     Import(commands::import::Args),
     /// Enrol embeddings into a gallery, list and remove them.
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
         Command::Data(a) => commands::data::run(a, json),
         Command::Bench(a) => commands::bench::run(a, json),
         Command::Import(a) => commands::import::run(a, json),
+        Command::MineNegatives(a) => commands::mine::run(a, json),
         Command::Gallery(a) => commands::gallery::run(a, json),
         Command::Identify(a) => commands::gallery::identify(a, json),
         Command::Track(a) => commands::track::run(a, json),

@@ -292,3 +292,54 @@ fn finetune_writes_a_calibrated_model_that_eval_reads() {
         "--force",
     );
 }
+
+/// `mine-negatives`: MiniLM mines two negatives per positive pair of the bundled sample, never
+/// the pair's own positive, closest first; bad settings and files fail with one-line errors.
+#[test]
+fn mine_negatives_writes_triplets_closest_first() {
+    let Some(src) = minilm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mined.tsv");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/text-sample/train.tsv");
+    let (m, d, o) = (
+        src.to_str().unwrap(),
+        data.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let args = ["mine-negatives", "--model", m, "--data", d, "--out", o];
+    let r = json(&twinnet(
+        &[&args[..], &["--num-negatives", "2", "--json"]].concat(),
+    ));
+    let pairs = twinnet::data::read_positive_pairs(&data).unwrap();
+    assert_eq!(r["pairs"], pairs.len());
+    assert_eq!(r["triplets"], 2 * pairs.len());
+    let rows = twinnet::data::read_text_triplets(&out).unwrap();
+    assert_eq!(rows.len(), 2 * pairs.len());
+    let model = twinnet::text::TextModel::load(&src).unwrap();
+    for (k, (a, p)) in pairs.iter().enumerate().take(5) {
+        let [first, second] = [&rows[2 * k], &rows[2 * k + 1]];
+        assert_eq!((&first[0], &first[1]), (a, p));
+        assert!(first[2] != *p && second[2] != *p);
+        let e = model.embed(&[a, &first[2], &second[2]]).unwrap();
+        let cos = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f32>();
+        assert!(
+            cos(&e[0], &e[1]) >= cos(&e[0], &e[2]) - 1e-5,
+            "pair {k}: closest first"
+        );
+    }
+    assert_fails_with(
+        &twinnet(&[&args[..], &["--range-min", "5", "--range-max", "2"]].concat()),
+        "range_max 2 must exceed range_min 5",
+    );
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let bad = [
+        "mine-negatives",
+        "--model",
+        m,
+        "--data",
+        readme.to_str().unwrap(),
+        "--out",
+        o,
+    ];
+    assert_fails_with(&twinnet(&bad), "README.md, line 1");
+}

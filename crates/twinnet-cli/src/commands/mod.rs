@@ -9,6 +9,7 @@ pub mod eval;
 pub mod finetune;
 pub mod gallery;
 pub mod import;
+pub mod mine;
 pub mod oneshot;
 pub mod plot;
 pub mod serve;

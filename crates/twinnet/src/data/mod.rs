@@ -42,7 +42,8 @@ pub use signatures::{read_signatures, SignatureSet};
 pub use spec::{DataFormat, DataSpec};
 pub use text::{read_text_lines, text_lines};
 pub use text_pairs::{
-    read_labeled_texts, read_text_pairs, read_text_triplets, seeded_subset, PairTarget, TextPairs,
+    read_labeled_texts, read_positive_pairs, read_text_pairs, read_text_triplets, seeded_subset,
+    write_text_triplets, PairTarget, TextPairs,
 };
 
 use anyhow::{bail, Result};

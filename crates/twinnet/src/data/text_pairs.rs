@@ -259,3 +259,80 @@ pub fn read_labeled_texts(path: &Path) -> Result<(Vec<String>, Vec<usize>, Vec<S
     }
     Ok((texts, labels, names))
 }
+
+/// Reads the (anchor, positive) pairs of a file for hard-negative mining: `anchor<TAB>positive`
+/// rows (an `anchor` header is skipped), or a labelled pair file whose rows labelled same
+/// (target ≥ 0.5) are kept.
+pub fn read_positive_pairs(path: &Path) -> Result<Vec<(String, String)>> {
+    let two = rows(path, 2);
+    let pairs: Vec<(String, String)> = match two {
+        Ok(mut rows) => {
+            drop_header(&mut rows, |c| c[0].trim().eq_ignore_ascii_case("anchor"));
+            rows.into_iter()
+                .map(|(_, c)| {
+                    let mut c = c.into_iter();
+                    (c.next().unwrap(), c.next().unwrap())
+                })
+                .collect()
+        }
+        Err(two) => {
+            let labelled = read_text_pairs(path).map_err(|three| {
+                anyhow::anyhow!("{three:#} (nor is it an anchor/positive file: {two:#})")
+            })?;
+            let same = labelled.same();
+            labelled
+                .pairs
+                .into_iter()
+                .zip(same)
+                .filter_map(|(p, s)| s.then_some(p))
+                .collect()
+        }
+    };
+    if pairs.is_empty() {
+        bail!("{}: no anchor/positive pairs", path.display());
+    }
+    Ok(pairs)
+}
+
+/// Writes `[anchor, positive, negative]` rows atomically, in the format the extension names:
+/// `.csv` (quoted where needed), `.jsonl` (`anchor`/`positive`/`negative` objects), else TSV
+/// with an `anchor<TAB>positive<TAB>negative` header — the files [`read_text_triplets`] reads.
+pub fn write_text_triplets(path: &Path, rows: &[[String; 3]]) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    const HEADER: [&str; 3] = ["anchor", "positive", "negative"];
+    let bytes = match ext.as_deref() {
+        Some("csv") => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(HEADER)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        Some("jsonl" | "ndjson") => rows
+            .iter()
+            .map(|[a, p, n]| {
+                serde_json::json!({"anchor": a, "positive": p, "negative": n}).to_string() + "\n"
+            })
+            .collect::<String>()
+            .into_bytes(),
+        _ => {
+            let mut out = HEADER.join("\t") + "\n";
+            for (i, r) in rows.iter().enumerate() {
+                if let Some(t) = r.iter().find(|t| t.contains(['\t', '\n', '\r'])) {
+                    bail!(
+                        "{}: row {} holds a tab or line break ({t:?}); write .csv or .jsonl",
+                        path.display(),
+                        i + 1
+                    );
+                }
+                out += &(r.join("\t") + "\n");
+            }
+            out.into_bytes()
+        }
+    };
+    crate::fsutil::write_atomic(path, &bytes)
+}

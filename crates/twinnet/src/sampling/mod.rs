@@ -1,6 +1,7 @@
 //! Drawing pairs and triplets from labelled items, fresh each epoch and reproducible by seed.
 
 mod frame_pairs;
+mod hard_negatives;
 mod miner;
 mod no_duplicates;
 mod pairs;
@@ -8,6 +9,7 @@ mod pk;
 mod signature_pairs;
 
 pub use frame_pairs::{frame_pairs, CropSpec, FramePair};
+pub use hard_negatives::{HardNegatives, MinedTriplets, NegativeSampling};
 pub use miner::{Mined, Miner};
 pub use no_duplicates::no_duplicate_batches;
 pub use pairs::{balanced_pairs, random_triplets, split_indices, ClassIndex};
@@ -41,4 +43,6 @@ pub mod stream {
     pub const EVAL: u64 = 4;
     /// Shuffling of a given pair list.
     pub const SHUFFLE: u64 = 5;
+    /// Random choice among mined hard negatives.
+    pub const NEGATIVES: u64 = 6;
 }

@@ -4,6 +4,7 @@
 mod bert;
 mod encoder;
 mod import;
+mod mine;
 mod model;
 mod pooling;
 mod st_folder;
@@ -13,6 +14,7 @@ mod weights;
 pub use bert::{check_family, Bert, BertConfig};
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use import::{import_sentence_transformers, Imported};
+pub use mine::{mine_negatives_file, MiningReport};
 pub use model::{
     embed_texts, is_text_model, save_text_model, ScratchTower, TextManifest, TextModel, TextTower,
     TEXT_BATCH, TEXT_FORMAT, TOKENIZER_FILE,
