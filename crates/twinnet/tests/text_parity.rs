@@ -150,7 +150,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         } else if p.file_name().unwrap() == "config.json" {
             let mut cfg: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            cfg["model_type"] = "distilbert".into();
+            cfg["model_type"] = "mpnet".into();
             std::fs::write(&target, serde_json::to_vec(&cfg).unwrap()).unwrap();
         } else {
             std::os::unix::fs::symlink(&p, &target).unwrap();
@@ -161,7 +161,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         twinnet::text::TextModel::load(tmp.path()).err().unwrap()
     );
     assert!(
-        err.contains("config.json") && err.contains("model_type 'distilbert' is not supported"),
+        err.contains("config.json") && err.contains("model_type 'mpnet' is not supported"),
         "{err}"
     );
 }
@@ -216,27 +216,85 @@ fn a_written_text_model_reads_back_as_a_sentence_transformers_folder() {
 /// transformers' mean-pooled states, padding included.
 #[test]
 fn a_roberta_encoder_matches_transformers() {
-    use burn::tensor::{Int, Tensor, TensorData};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-roberta");
-    let cfg = twinnet::text::BertConfig::from_file(&dir.join("config.json")).unwrap();
+    let cfg = matches_transformers("tiny-roberta");
     assert_eq!(cfg.position_offset(), 2);
+}
+
+/// DistilBERT is BERT's encoder under other tensor names and without token types: a tiny one
+/// that transformers created and saved (`scripts/make-tiny-distilbert.py`) gives transformers'
+/// mean-pooled states; written back it is a BERT under BERT's names that embeds the same.
+#[test]
+fn a_distilbert_encoder_matches_transformers() {
+    let cfg = matches_transformers("tiny-distilbert");
+    assert_eq!(cfg.names, twinnet::text::TensorNames::DistilBert);
+    assert_eq!((cfg.position_offset(), cfg.hidden_size), (0, 16));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-distilbert");
+    let device = twinnet::backend::inference_device();
+    let src = twinnet::text::TensorSource::open(&dir.join("model.safetensors")).unwrap();
+    let bert = twinnet::text::Bert::load(&cfg, &src, &device).unwrap();
+    let mut sink = twinnet::text::TensorSink::default();
+    bert.save(&mut sink);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("model.safetensors");
+    std::fs::write(&path, sink.to_bytes().unwrap()).unwrap();
+    let again = twinnet::text::TensorSource::open(&path).unwrap();
+    let as_bert = twinnet::text::BertConfig {
+        names: twinnet::text::TensorNames::Bert,
+        ..cfg
+    };
+    let reread = twinnet::text::Bert::load(&as_bert, &again, &device).unwrap();
+    let (ids, mask) = golden_inputs(&dir, &device);
+    let a: Vec<f32> = bert
+        .forward(ids.clone(), mask.clone())
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let b: Vec<f32> = reread.forward(ids, mask).into_data().try_to_vec().unwrap();
+    assert_eq!(a, b);
+}
+
+type Device = twinnet::backend::Device;
+
+/// The golden token ids and mask of a tiny model's `golden.json`.
+fn golden_inputs(
+    dir: &std::path::Path,
+    device: &Device,
+) -> (
+    burn::tensor::Tensor<2, burn::tensor::Int>,
+    burn::tensor::Tensor<2>,
+) {
+    use burn::tensor::{Int, Tensor, TensorData};
+    let golden: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
+    let rows = |k: &str| -> Vec<Vec<f64>> { serde_json::from_value(golden[k].clone()).unwrap() };
+    let (ids, mask) = (rows("ids"), rows("mask"));
+    let (b, l) = (ids.len(), ids[0].len());
+    let flat = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
+    let ids = Tensor::<2, Int>::from_data(
+        TensorData::new(flat(&ids).iter().map(|&x| x as i64).collect(), [b, l]),
+        device,
+    );
+    let mask = Tensor::<2>::from_data(
+        TensorData::new(flat(&mask).iter().map(|&x| x as f32).collect(), [b, l]),
+        device,
+    );
+    (ids, mask)
+}
+
+/// Loads `tests/data/NAME`, checks its mean-pooled states against transformers' (cosine ≥
+/// 0.9999 and within 1e-4 per element), and returns its config.
+fn matches_transformers(name: &str) -> twinnet::text::BertConfig {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let cfg = twinnet::text::BertConfig::from_file(&dir.join("config.json")).unwrap();
     let device = twinnet::backend::inference_device();
     let src = twinnet::text::TensorSource::open(&dir.join("model.safetensors")).unwrap();
     let bert = twinnet::text::Bert::load(&cfg, &src, &device).unwrap();
     let golden: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("golden.json")).unwrap()).unwrap();
-    let rows = |k: &str| -> Vec<Vec<f64>> { serde_json::from_value(golden[k].clone()).unwrap() };
-    let (ids, mask, want) = (rows("ids"), rows("mask"), rows("mean_pooled"));
-    let (b, l) = (ids.len(), ids[0].len());
-    let flat = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
-    let ids = Tensor::<2, Int>::from_data(
-        TensorData::new(flat(&ids).iter().map(|&x| x as i64).collect(), [b, l]),
-        &device,
-    );
-    let mask = Tensor::<2>::from_data(
-        TensorData::new(flat(&mask).iter().map(|&x| x as f32).collect(), [b, l]),
-        &device,
-    );
+    let want: Vec<Vec<f64>> = serde_json::from_value(golden["mean_pooled"].clone()).unwrap();
+    let (ids, mask) = golden_inputs(&dir, &device);
     let pooled = twinnet::text::Pooling::mean().forward(bert.forward(ids, mask.clone()), mask);
     let got: Vec<f32> = pooled.into_data().try_to_vec().unwrap();
     for (k, w) in want.iter().enumerate() {
@@ -244,12 +302,16 @@ fn a_roberta_encoder_matches_transformers() {
             .iter()
             .map(|&x| f64::from(x))
             .collect();
-        assert!(cosine_f64(&g, w) >= 0.9999, "row {k}: {g:?} vs {w:?}");
+        assert!(
+            cosine_f64(&g, w) >= 0.9999,
+            "{name} row {k}: {g:?} vs {w:?}"
+        );
         assert!(
             g.iter().zip(w).all(|(a, b)| (a - b).abs() < 1e-4),
-            "row {k}: {g:?} vs {w:?}"
+            "{name} row {k}: {g:?} vs {w:?}"
         );
     }
+    cfg
 }
 
 fn cosine_f64(a: &[f64], b: &[f64]) -> f64 {

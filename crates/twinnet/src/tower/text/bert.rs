@@ -1,6 +1,7 @@
 //! A BERT encoder in burn, loading and saving Hugging Face tensor names, so a sentence-transformers
 //! model runs here with the same numbers and a fine-tuned one goes back to `transformers`.
 
+use super::distilbert::TensorNames;
 use super::weights::{TensorSink, TensorSource};
 use crate::kernels::encoder_layer;
 use anyhow::{bail, Context, Result};
@@ -40,6 +41,10 @@ pub struct BertConfig {
     /// The padding token's id; RoBERTa's positions count from one past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad_token_id: Option<usize>,
+    /// Whose tensor names the checkpoint read uses (a DistilBERT one differs); never written:
+    /// twinnet writes every model under BERT's names.
+    #[serde(skip)]
+    pub names: TensorNames,
 }
 
 fn two() -> usize {
@@ -60,7 +65,7 @@ impl BertConfig {
         let raw: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a BERT config", path.display()))?;
         check_family(&raw).with_context(|| format!("{}: unsupported model", path.display()))?;
-        let cfg: Self = serde_json::from_value(raw)
+        let cfg = super::distilbert::read_config(raw)
             .with_context(|| format!("{}: not a BERT config", path.display()))?;
         cfg.check()
             .with_context(|| format!("{}: unsupported BERT config", path.display()))?;
@@ -117,7 +122,8 @@ impl BertConfig {
 
 /// Refuses a `config.json` of an architecture family the encoder does not implement. BERT,
 /// RoBERTa and XLM-R share tensor names; RoBERTa and XLM-R count positions from
-/// `padding_idx + 1` ([`BertConfig::position_offset`]). DistilBERT, MPNet and the rest differ in
+/// `padding_idx + 1` ([`BertConfig::position_offset`]); DistilBERT is the same encoder under
+/// other names ([`TensorNames`]). MPNet (relative attention bias) and the rest differ in
 /// layout, so they are refused rather than loaded and embedded wrongly. Relative position
 /// embeddings change the attention itself.
 ///
@@ -126,15 +132,15 @@ impl BertConfig {
 /// assert!(check_family(&serde_json::json!({"model_type": "bert"})).is_ok());
 /// assert!(check_family(&serde_json::json!({"model_type": "xlm-roberta"})).is_ok());
 /// assert!(check_family(&serde_json::json!({})).is_ok()); // old configs name no family
-/// let e = check_family(&serde_json::json!({"model_type": "distilbert"})).unwrap_err();
-/// assert!(e.to_string().starts_with("model_type 'distilbert' is not supported"));
+/// let e = check_family(&serde_json::json!({"model_type": "mpnet"})).unwrap_err();
+/// assert!(e.to_string().starts_with("model_type 'mpnet' is not supported"));
 /// let rel = serde_json::json!({"model_type": "bert", "position_embedding_type": "relative_key"});
 /// assert!(check_family(&rel).unwrap_err().to_string().contains("relative_key"));
 /// ```
 pub fn check_family(config: &serde_json::Value) -> Result<()> {
     if let Some(t) = config.get("model_type").and_then(|v| v.as_str()) {
-        if !matches!(t, "bert" | "roberta" | "xlm-roberta") {
-            bail!("model_type '{t}' is not supported: BERT, RoBERTa and XLM-R ('bert', 'roberta', 'xlm-roberta') encoders load here, so a DistilBERT, MPNet or other model is refused rather than embedded wrongly");
+        if !matches!(t, "bert" | "roberta" | "xlm-roberta" | "distilbert") {
+            bail!("model_type '{t}' is not supported: BERT, RoBERTa, XLM-R and DistilBERT ('bert', 'roberta', 'xlm-roberta', 'distilbert') encoders load here, so an MPNet or other model is refused rather than embedded wrongly");
         }
     }
     if let Some(p) = config
@@ -325,13 +331,15 @@ impl Bert {
     /// `encoder.layer.0.attention.self.query.weight`, …), checking every shape against `cfg`.
     pub fn load(cfg: &BertConfig, src: &TensorSource, device: &Device) -> Result<Self> {
         let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        let name = |bert: &str| cfg.names.translate(bert);
         let norm = |prefix: &str| -> Result<LayerNorm> {
             let mut ln = LayerNormConfig::new(h)
                 .with_epsilon(cfg.layer_norm_eps)
                 .init(device);
-            ln.gamma = Param::from_tensor(src.tensor1(&format!("{prefix}.weight"), h, device)?);
+            ln.gamma =
+                Param::from_tensor(src.tensor1(&name(&format!("{prefix}.weight")), h, device)?);
             ln.beta = Some(Param::from_tensor(src.tensor1(
-                &format!("{prefix}.bias"),
+                &name(&format!("{prefix}.bias")),
                 h,
                 device,
             )?));
@@ -339,11 +347,11 @@ impl Bert {
         };
         let linear = |prefix: &str, d_in: usize, d_out: usize| -> Result<Linear> {
             // PyTorch stores `[out, in]`; burn multiplies by `[in, out]`.
-            let w = src.tensor2(&format!("{prefix}.weight"), [d_out, d_in], device)?;
+            let w = src.tensor2(&name(&format!("{prefix}.weight")), [d_out, d_in], device)?;
             Ok(Linear {
                 weight: Param::from_tensor(w.transpose()),
                 bias: Some(Param::from_tensor(src.tensor1(
-                    &format!("{prefix}.bias"),
+                    &name(&format!("{prefix}.bias")),
                     d_out,
                     device,
                 )?)),
@@ -376,10 +384,16 @@ impl Bert {
                 "embeddings.position_embeddings.weight",
                 cfg.max_position_embeddings,
             )?,
-            token_type_embeddings: embedding(
-                "embeddings.token_type_embeddings.weight",
-                cfg.type_vocab_size,
-            )?,
+            // DistilBERT has no token types: one zero row adds nothing.
+            token_type_embeddings: match cfg.names {
+                TensorNames::Bert => embedding(
+                    "embeddings.token_type_embeddings.weight",
+                    cfg.type_vocab_size,
+                )?,
+                TensorNames::DistilBert => Embedding {
+                    weight: Param::from_tensor(Tensor::zeros([1, h], device)),
+                },
+            },
             embeddings_norm: norm("embeddings.LayerNorm")?,
             layers,
             position_offset: cfg.position_offset(),

@@ -2,6 +2,7 @@
 //! gives the reference numbers, with its tokenizer, pooling and model directory.
 
 mod bert;
+mod distilbert;
 mod encoder;
 mod import;
 mod mine;
@@ -12,6 +13,7 @@ mod tokenize;
 mod weights;
 
 pub use bert::{check_family, Bert, BertConfig};
+pub use distilbert::TensorNames;
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use import::{import_sentence_transformers, Imported};
 pub use mine::{mine_negatives_file, MiningReport};
