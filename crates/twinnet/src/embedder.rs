@@ -173,6 +173,18 @@ impl Embedder {
         }
     }
 
+    /// A text model with the prompt `text`, or the one named `name`, before every text
+    /// ([`TextModel::with_prompt`]); neither given leaves the model as it is. Refused for an
+    /// image model.
+    pub fn with_prompt(self, name: Option<&str>, text: Option<&str>) -> Result<Self> {
+        match self {
+            _ if name.is_none() && text.is_none() => Ok(self),
+            #[cfg(feature = "text")]
+            Self::Text(m) => Ok(Self::Text(Box::new(m.with_prompt(name, text)?))),
+            _ => bail!("a prompt is for a text model; this is an image model"),
+        }
+    }
+
     /// The input the model takes.
     pub fn input_kind(&self) -> InputKind {
         match self {

@@ -372,3 +372,85 @@ fn the_fused_inference_layer_equals_the_padded_burn_forward() {
         }
     }
 }
+
+/// A copy of the MiniLM folder whose `config_sentence_transformers.json` is `st_config`.
+fn minilm_with_st_config(st_config: serde_json::Value) -> Option<tempfile::TempDir> {
+    let dir = model_dir()?;
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap();
+        if name != "config_sentence_transformers.json" {
+            std::os::unix::fs::symlink(&p, tmp.path().join(name)).unwrap();
+        }
+    }
+    let path = tmp.path().join("config_sentence_transformers.json");
+    std::fs::write(path, serde_json::to_vec(&st_config).unwrap()).unwrap();
+    Some(tmp)
+}
+
+/// Prompts as sentence-transformers keeps them: the default prompt goes before every text, a
+/// named or given prompt replaces it, "" embeds texts as they are; an import keeps them in the
+/// manifest and in the folder's own `config_sentence_transformers.json`.
+#[test]
+fn prompts_go_before_every_text_and_survive_an_import() {
+    let cfg = serde_json::json!({"prompts": {"query": "query: ", "passage": "passage: "},
+                                 "default_prompt_name": "query"});
+    let Some(tmp) = minilm_with_st_config(cfg) else {
+        return;
+    };
+    let plain = twinnet::text::TextModel::load(&model_dir().unwrap()).unwrap();
+    let model = twinnet::text::TextModel::load(tmp.path()).unwrap();
+    assert_eq!(model.prompt(), Some("query: "));
+    let text = "how long is the river Nile";
+    let e = |m: &twinnet::text::TextModel, t: &str| m.embed(&[t]).unwrap().remove(0);
+    assert_eq!(e(&model, text), e(&plain, &format!("query: {text}")));
+    assert_ne!(e(&model, text), e(&plain, text));
+    let passage = twinnet::text::TextModel::load(tmp.path())
+        .unwrap()
+        .with_prompt(Some("passage"), None)
+        .unwrap();
+    assert_eq!(e(&passage, text), e(&plain, &format!("passage: {text}")));
+    let none = passage.with_prompt(None, Some("")).unwrap();
+    assert_eq!((none.prompt(), e(&none, text)), (None, e(&plain, text)));
+    let err = none
+        .with_prompt(Some("title"), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("no prompt named 'title'") && err.contains("passage"),
+        "{err}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    twinnet::text::import_sentence_transformers(tmp.path(), out.path(), true).unwrap();
+    let imported = twinnet::text::TextModel::load(out.path()).unwrap();
+    assert_eq!(
+        imported.manifest.default_prompt_name.as_deref(),
+        Some("query")
+    );
+    assert_eq!(e(&imported, text), e(&model, text));
+    let written: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join("config_sentence_transformers.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(written["prompts"]["passage"], "passage: ");
+    assert_eq!(written["default_prompt_name"], "query");
+}
+
+#[test]
+fn a_default_prompt_name_without_its_prompt_is_refused() {
+    let cfg = serde_json::json!({"prompts": {"query": "query: "}, "default_prompt_name": "doc"});
+    let Some(tmp) = minilm_with_st_config(cfg) else {
+        return;
+    };
+    let err = format!(
+        "{:#}",
+        twinnet::text::TextModel::load(tmp.path()).err().unwrap()
+    );
+    assert!(
+        err.contains("config_sentence_transformers.json") && err.contains("'doc' is not among"),
+        "{err}"
+    );
+}

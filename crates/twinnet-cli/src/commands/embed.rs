@@ -22,6 +22,13 @@ pub struct Args {
     /// an empty line is an empty text).
     #[arg(long, value_name = "FILE")]
     pub text_file: Option<PathBuf>,
+    /// Text models: put this before every text (e.g. "query: ") [default: the model's default
+    /// prompt, if it names one; "" for none].
+    #[arg(long, conflicts_with = "prompt_name")]
+    pub prompt: Option<String>,
+    /// Text models: the prompt of this name from the model's prompts.
+    #[arg(long)]
+    pub prompt_name: Option<String>,
     /// Print JSON: `[{"input": …, "embedding": […]}, …]` for images, `[{"text": …,
     /// "embedding": […]}, …]` for texts, in input order.
     #[arg(long)]
@@ -30,7 +37,8 @@ pub struct Args {
 
 /// Runs `twinnet embed`.
 pub fn run(args: Args, json: bool) -> Result<()> {
-    let model = Embedder::load(&args.model)?;
+    let model = Embedder::load(&args.model)?
+        .with_prompt(args.prompt_name.as_deref(), args.prompt.as_deref())?;
     let name = args.model.display().to_string();
     let file = args.text_file.as_deref();
     let inputs = model.gather_inputs(&name, &args.inputs, &args.texts, file)?;

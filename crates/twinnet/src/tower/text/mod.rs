@@ -8,6 +8,7 @@ mod import;
 mod mine;
 mod model;
 mod pooling;
+mod prompts;
 mod st_folder;
 mod tokenize;
 mod weights;

@@ -5,7 +5,6 @@
 //! sentence-transformers folder is accepted as it is, too: `--model` reads its `config.json`,
 //! `sentence_bert_config.json`, `modules.json` and `1_Pooling/config.json` directly.
 
-use super::bert::BertConfig;
 use super::encoder::{BagConfig, EncoderConfig, TextEncoder};
 use super::pooling::Pooling;
 use super::tokenize::TextTokenizer;
@@ -80,6 +79,12 @@ pub struct TextManifest {
     /// How the model was fine-tuned by twinnet, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fine_tuning: Option<serde_json::Value>,
+    /// Named prompts (e.g. `query` → `"query: "`), as sentence-transformers keeps them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub prompts: std::collections::BTreeMap<String, String>,
+    /// The prompt applied when none is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_prompt_name: Option<String>,
 }
 
 impl TextManifest {
@@ -104,6 +109,8 @@ impl TextManifest {
             weights_sha256: String::new(),
             tokenizer_sha256: String::new(),
             fine_tuning: None,
+            prompts: Default::default(),
+            default_prompt_name: None,
         }
     }
 
@@ -130,74 +137,8 @@ pub struct TextModel {
     pub device: Device,
     /// The directory it came from.
     pub dir: PathBuf,
-}
-
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))
-}
-
-fn require(dir: &Path, file: &str) -> Result<PathBuf> {
-    let p = dir.join(file);
-    if !p.is_file() {
-        bail!(
-            "{} is not a complete sentence-transformers model: {file} is missing",
-            dir.display()
-        );
-    }
-    Ok(p)
-}
-
-/// Reads a sentence-transformers folder's description of itself (no weights yet).
-fn sentence_transformers_manifest(dir: &Path) -> Result<TextManifest> {
-    let modules_path = require(dir, "modules.json")?;
-    let modules = read_json(&modules_path)?;
-    let modules = modules
-        .as_array()
-        .with_context(|| format!("{}: expected a list of modules", modules_path.display()))?;
-    let kinds: Vec<&str> = modules
-        .iter()
-        .map(|m| m["type"].as_str().unwrap_or(""))
-        .collect();
-    let mut pooling_dir = None;
-    let mut normalize = false;
-    for (m, kind) in modules.iter().zip(&kinds) {
-        match kind.rsplit('.').next().unwrap_or("") {
-            "Transformer" => {}
-            "Pooling" => pooling_dir = Some(m["path"].as_str().unwrap_or("1_Pooling").to_string()),
-            "Normalize" => normalize = true,
-            other => bail!(
-                "{}: module type '{other}' is not supported (Transformer, Pooling, Normalize)",
-                modules_path.display()
-            ),
-        }
-    }
-    if kinds.first().is_none_or(|k| !k.ends_with("Transformer")) {
-        bail!(
-            "{}: the first module must be a Transformer",
-            modules_path.display()
-        );
-    }
-    let pooling = match pooling_dir {
-        Some(p) => Pooling::from_file(&require(dir, &format!("{p}/config.json"))?)?,
-        None => bail!("{}: no Pooling module", modules_path.display()),
-    };
-    let bert = BertConfig::from_file(&require(dir, "config.json")?)?;
-    let st_path = require(dir, "sentence_bert_config.json")?;
-    let max_seq_length = read_json(&st_path)?["max_seq_length"]
-        .as_u64()
-        .with_context(|| format!("{}: max_seq_length is missing", st_path.display()))?
-        as usize;
-    require(dir, "model.safetensors")?;
-    require(dir, TOKENIZER_FILE)?;
-    Ok(TextManifest::new(
-        dir.display().to_string(),
-        EncoderConfig::Bert(bert),
-        pooling,
-        normalize,
-        max_seq_length,
-    ))
+    /// The prompt put before every text embedded ([`TextModel::with_prompt`]).
+    pub(super) prompt: Option<String>,
 }
 
 /// A bag-of-wordpieces tower to train from scratch ([`TextModel::start`]).
@@ -226,16 +167,20 @@ impl TextModel {
         }
         let manifest_path = dir.join(crate::model::MANIFEST_FILE);
         let (manifest, check_hashes) = if manifest_path.is_file() {
-            let m: TextManifest = serde_json::from_value(read_json(&manifest_path)?)
-                .with_context(|| format!("{}: invalid text manifest", manifest_path.display()))?;
+            let m: TextManifest = serde_json::from_value(super::st_folder::read_json(
+                &manifest_path,
+            )?)
+            .with_context(|| format!("{}: invalid text manifest", manifest_path.display()))?;
             m.header
                 .check(&manifest_path, ModelKind::Text, TEXT_FORMAT_VERSION)?;
             m.encoder
                 .check()
                 .with_context(|| format!("{}: unsupported BERT config", manifest_path.display()))?;
+            m.check_prompts()
+                .with_context(|| manifest_path.display().to_string())?;
             (m, true)
         } else {
-            (sentence_transformers_manifest(dir)?, false)
+            (super::st_folder::read_st_manifest(dir)?, false)
         };
         if manifest.max_seq_length > manifest.encoder.max_positions() {
             bail!(
@@ -277,6 +222,7 @@ impl TextModel {
             normalize: manifest.normalize,
         };
         Ok(Self {
+            prompt: manifest.default_prompt(),
             manifest,
             tower,
             tokenizer,
@@ -321,6 +267,7 @@ impl TextModel {
             tokenizer,
             device,
             dir: tokenizer_dir.to_path_buf(),
+            prompt: None,
         })
     }
 
@@ -378,6 +325,11 @@ impl TextModel {
         texts: &[&str],
         progress: impl FnMut(usize),
     ) -> Result<Vec<Vec<f32>>> {
+        let prompted = self.prompted(texts);
+        let with: Option<Vec<&str>> = prompted
+            .as_ref()
+            .map(|v| v.iter().map(String::as_str).collect());
+        let texts = with.as_deref().unwrap_or(texts);
         embed_texts(&self.tower, &self.tokenizer, &self.device, texts, progress)
     }
 

@@ -2,17 +2,20 @@
 //! `SentenceTransformer(dir)` and `AutoModel.from_pretrained(dir)` load what twinnet trained:
 //! `config.json` (Hugging Face's BERT config), `modules.json` (Transformer → Pooling →
 //! Normalize), `sentence_bert_config.json`, `1_Pooling/config.json`,
-//! `config_sentence_transformers.json` and `tokenizer_config.json`. The weights are already
+//! `config_sentence_transformers.json` and `tokenizer_config.json` (and reads a folder's own
+//! files back into a manifest). The weights are already
 //! written under Hugging Face's tensor names and `tokenizer.json` is the fast tokenizer's own
 //! file. twinnet itself keeps reading its `manifest.json`, which wins when both are there.
 
 use super::bert::BertConfig;
+use super::encoder::EncoderConfig;
 use super::model::TextManifest;
+use super::model::TOKENIZER_FILE;
 use super::pooling::Pooling;
 use crate::fsutil::write_atomic;
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes the sentence-transformers files of a BERT text model into `out`.
 pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManifest) -> Result<()> {
@@ -65,7 +68,7 @@ pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManif
     )?;
     put(
         "config_sentence_transformers.json",
-        json!({"__version__": {"twinnet": env!("CARGO_PKG_VERSION")}, "prompts": {}, "default_prompt_name": null, "similarity_fn_name": "cosine"}),
+        json!({"__version__": {"twinnet": env!("CARGO_PKG_VERSION")}, "prompts": manifest.prompts, "default_prompt_name": manifest.default_prompt_name, "similarity_fn_name": "cosine"}),
     )?;
     if !out.join("tokenizer_config.json").is_file() {
         put(
@@ -87,4 +90,77 @@ fn pooling_json(p: &Pooling, dim: usize) -> serde_json::Value {
         "pooling_mode_weightedmean_tokens": false,
         "pooling_mode_lasttoken": false,
     })
+}
+
+pub(super) fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))
+}
+
+fn require(dir: &Path, file: &str) -> Result<PathBuf> {
+    let p = dir.join(file);
+    if !p.is_file() {
+        bail!(
+            "{} is not a complete sentence-transformers model: {file} is missing",
+            dir.display()
+        );
+    }
+    Ok(p)
+}
+
+/// Reads a sentence-transformers folder's description of itself (no weights yet).
+pub(super) fn read_st_manifest(dir: &Path) -> Result<TextManifest> {
+    let modules_path = require(dir, "modules.json")?;
+    let modules = read_json(&modules_path)?;
+    let modules = modules
+        .as_array()
+        .with_context(|| format!("{}: expected a list of modules", modules_path.display()))?;
+    let kinds: Vec<&str> = modules
+        .iter()
+        .map(|m| m["type"].as_str().unwrap_or(""))
+        .collect();
+    let mut pooling_dir = None;
+    let mut normalize = false;
+    for (m, kind) in modules.iter().zip(&kinds) {
+        match kind.rsplit('.').next().unwrap_or("") {
+            "Transformer" => {}
+            "Pooling" => pooling_dir = Some(m["path"].as_str().unwrap_or("1_Pooling").to_string()),
+            "Normalize" => normalize = true,
+            other => bail!(
+                "{}: module type '{other}' is not supported (Transformer, Pooling, Normalize)",
+                modules_path.display()
+            ),
+        }
+    }
+    if kinds.first().is_none_or(|k| !k.ends_with("Transformer")) {
+        bail!(
+            "{}: the first module must be a Transformer",
+            modules_path.display()
+        );
+    }
+    let pooling = match pooling_dir {
+        Some(p) => Pooling::from_file(&require(dir, &format!("{p}/config.json"))?)?,
+        None => bail!("{}: no Pooling module", modules_path.display()),
+    };
+    let bert = BertConfig::from_file(&require(dir, "config.json")?)?;
+    let st_path = require(dir, "sentence_bert_config.json")?;
+    let max_seq_length = read_json(&st_path)?["max_seq_length"]
+        .as_u64()
+        .with_context(|| format!("{}: max_seq_length is missing", st_path.display()))?
+        as usize;
+    require(dir, "model.safetensors")?;
+    require(dir, TOKENIZER_FILE)?;
+    let mut manifest = TextManifest::new(
+        dir.display().to_string(),
+        EncoderConfig::Bert(bert),
+        pooling,
+        normalize,
+        max_seq_length,
+    );
+    (manifest.prompts, manifest.default_prompt_name) = super::prompts::read_st_prompts(dir)?;
+    manifest
+        .check_prompts()
+        .with_context(|| format!("{}", dir.join(super::prompts::ST_CONFIG_FILE).display()))?;
+    Ok(manifest)
 }
