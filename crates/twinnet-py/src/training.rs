@@ -259,6 +259,7 @@ pub fn finetune(
             keep_best: o.keep_best,
             patience: o.patience,
             validate_every: o.validate_every,
+            mini_batch_size: None,
         };
         let scratch = o.tokenizer.clone().map(|tokenizer| ScratchTower {
             tokenizer,

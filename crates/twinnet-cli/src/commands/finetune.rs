@@ -106,6 +106,10 @@ pub struct Args {
     /// Also validate every N optimiser steps (printed, and kept in metrics.jsonl).
     #[arg(long)]
     pub validate_every: Option<usize>,
+    /// Embed at most N texts at a time with cached gradients (GradCache): a --batch-size
+    /// beyond memory, the same gradient as the whole batch at once.
+    #[arg(long)]
+    pub mini_batch_size: Option<usize>,
     /// Continue from the checkpoint in --out (same flags; --epochs may grow); the result
     /// equals an uninterrupted run.
     #[arg(long)]
@@ -147,6 +151,7 @@ pub fn run(args: Args, json: bool) -> Result<()> {
         keep_best: args.keep_best,
         patience: args.patience,
         validate_every: args.validate_every,
+        mini_batch_size: args.mini_batch_size,
     };
     let scratch = args.tokenizer.clone().map(|tokenizer| ScratchTower {
         tokenizer,

@@ -41,6 +41,26 @@ pub(crate) trait Task: Sync {
         batch: &Self::Batch,
         inputs: Self::Inputs,
     ) -> Option<(Tensor<1>, usize)>;
+    /// The loss value and the gradients of one step, with the tuples trained on; `None`
+    /// skips the batch. By default one backward pass of [`Task::loss`]; a task may compute
+    /// them in parts (GradCache) to bound the memory of a large batch.
+    fn gradients(
+        &self,
+        net: &Self::Net,
+        batch: &Self::Batch,
+        inputs: Self::Inputs,
+    ) -> Option<(f32, GradientsParams, usize)> {
+        let (loss, tuples) = self.loss(net, batch, inputs)?;
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            return Some((value, GradientsParams::new(), tuples));
+        }
+        Some((
+            value,
+            GradientsParams::from_grads(loss.backward(), net),
+            tuples,
+        ))
+    }
     /// Validates the inference copy of the module.
     fn validate(&self, net: &Self::Net) -> Result<Self::Validation>;
     /// The number keep-best and early stopping compare (higher is better).
@@ -218,11 +238,10 @@ fn train_epoch<T: Task>(
         for (k, batch) in batches.iter().enumerate() {
             let inputs = rx.recv().context("the batch loader thread stopped")?;
             stats.seen += task.units(batch);
-            let Some((loss, tuples)) = task.loss(&net, batch, inputs) else {
+            let Some((value, grads, tuples)) = task.gradients(&net, batch, inputs) else {
                 stats.empty_batches += 1;
                 continue;
             };
-            let value: f32 = loss.clone().into_scalar();
             if !value.is_finite() {
                 observer.abandoned();
                 bail!(
@@ -231,7 +250,6 @@ fn train_epoch<T: Task>(
                 );
             }
             let lr = settings.learning_rate_at(*step, total_steps);
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optim.step(lr, net, grads);
             *step += 1;
             stats.loss += f64::from(value);

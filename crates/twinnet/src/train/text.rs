@@ -133,6 +133,10 @@ pub struct TextTrainConfig {
     /// Also validate every this many optimiser steps (reported, and kept in the epoch record).
     #[serde(default)]
     pub validate_every: Option<usize>,
+    /// Embed at most this many texts at a time with cached gradients (GradCache), so a large
+    /// batch — MNRL's negatives — fits in memory; the gradient is the whole batch's.
+    #[serde(default)]
+    pub mini_batch_size: Option<usize>,
 }
 
 impl TextTrainConfig {
@@ -147,6 +151,9 @@ impl TextTrainConfig {
         positive("scale", f64::from(self.scale))?;
         if !(0.0..1.0).contains(&self.warmup_fraction) {
             bail!("`warmup` must be in [0, 1), not {}", self.warmup_fraction);
+        }
+        if self.mini_batch_size == Some(0) {
+            bail!("`mini-batch-size` must be at least 1");
         }
         check_loop_counts(self.validate_every, self.patience)
     }
@@ -190,6 +197,7 @@ impl Default for TextTrainConfig {
             keep_best: false,
             patience: None,
             validate_every: None,
+            mini_batch_size: None,
         }
     }
 }
@@ -285,6 +293,25 @@ impl Task for TextTask<'_> {
             .collect();
         let (ids, mask) = self.model.tokenizer.batch(&seqs, &self.model.device);
         step_loss(self.cfg, tower.encode(TokenBatch { ids, mask }), batch)
+    }
+    fn gradients(
+        &self,
+        tower: &TextTower,
+        batch: &StepBatch,
+        inputs: (),
+    ) -> Option<(f32, burn::optim::GradientsParams, usize)> {
+        match self.cfg.mini_batch_size {
+            Some(chunk) if chunk < batch.texts.len() => {
+                let (model, ids) = (self.model, &self.ids);
+                super::cached::cached_gradients(tower, model, ids, batch, self.cfg, chunk)
+            }
+            _ => {
+                let (loss, tuples) = self.loss(tower, batch, inputs)?;
+                let value: f32 = loss.clone().into_scalar();
+                let grads = burn::optim::GradientsParams::from_grads(loss.backward(), tower);
+                Some((value, grads, tuples))
+            }
+        }
     }
     fn validate(&self, tower: &TextTower) -> Result<TextPairMetrics> {
         validate(tower, self.model, self.val)
