@@ -150,7 +150,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         } else if p.file_name().unwrap() == "config.json" {
             let mut cfg: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            cfg["model_type"] = "mpnet".into();
+            cfg["model_type"] = "deberta-v2".into();
             std::fs::write(&target, serde_json::to_vec(&cfg).unwrap()).unwrap();
         } else {
             std::os::unix::fs::symlink(&p, &target).unwrap();
@@ -161,7 +161,7 @@ fn another_architecture_family_is_refused_not_embedded_wrongly() {
         twinnet::text::TextModel::load(tmp.path()).err().unwrap()
     );
     assert!(
-        err.contains("config.json") && err.contains("model_type 'mpnet' is not supported"),
+        err.contains("config.json") && err.contains("model_type 'deberta-v2' is not supported"),
         "{err}"
     );
 }
@@ -228,21 +228,46 @@ fn a_distilbert_encoder_matches_transformers() {
     let cfg = matches_transformers("tiny-distilbert");
     assert_eq!(cfg.names, twinnet::text::TensorNames::DistilBert);
     assert_eq!((cfg.position_offset(), cfg.hidden_size), (0, 16));
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny-distilbert");
+    let written = writes_back_the_same("tiny-distilbert", &cfg);
+    assert!(written.contains(&"embeddings.token_type_embeddings.weight".to_string()));
+    assert!(written.iter().any(|n| n.contains("attention.self.query")));
+}
+
+/// MPNet adds a relative-position bias to attention: a tiny one (`scripts/make-tiny-mpnet.py`,
+/// a 20-token row so distances reach the log-spaced buckets, biases drawn large) gives
+/// transformers' mean-pooled states, and is written back under MPNet's own names.
+#[test]
+fn an_mpnet_encoder_matches_transformers() {
+    let cfg = matches_transformers("tiny-mpnet");
+    assert_eq!(cfg.tensor_names(), twinnet::text::TensorNames::Mpnet);
+    assert_eq!(cfg.position_offset(), 2);
+    let written = writes_back_the_same("tiny-mpnet", &cfg);
+    assert!(written.contains(&"encoder.relative_attention_bias.weight".to_string()));
+    assert!(written.contains(&"encoder.layer.1.attention.attn.o.weight".to_string()));
+    assert!(!written.iter().any(|n| n.contains("token_type")));
+}
+
+/// Saves the tiny model `name`, reads the file back under the names twinnet wrote (BERT's,
+/// or MPNet's own) and checks both give the same states; returns the names written.
+fn writes_back_the_same(name: &str, cfg: &twinnet::text::BertConfig) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     let device = twinnet::backend::inference_device();
     let src = twinnet::text::TensorSource::open(&dir.join("model.safetensors")).unwrap();
-    let bert = twinnet::text::Bert::load(&cfg, &src, &device).unwrap();
+    let bert = twinnet::text::Bert::load(cfg, &src, &device).unwrap();
     let mut sink = twinnet::text::TensorSink::default();
     bert.save(&mut sink);
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("model.safetensors");
-    std::fs::write(&path, sink.to_bytes().unwrap()).unwrap();
+    let bytes = sink.to_bytes().unwrap();
+    std::fs::write(&path, &bytes).unwrap();
     let again = twinnet::text::TensorSource::open(&path).unwrap();
-    let as_bert = twinnet::text::BertConfig {
+    let as_written = twinnet::text::BertConfig {
         names: twinnet::text::TensorNames::Bert,
-        ..cfg
+        ..cfg.clone()
     };
-    let reread = twinnet::text::Bert::load(&as_bert, &again, &device).unwrap();
+    let reread = twinnet::text::Bert::load(&as_written, &again, &device).unwrap();
     let (ids, mask) = golden_inputs(&dir, &device);
     let a: Vec<f32> = bert
         .forward(ids.clone(), mask.clone())
@@ -251,6 +276,8 @@ fn a_distilbert_encoder_matches_transformers() {
         .unwrap();
     let b: Vec<f32> = reread.forward(ids, mask).into_data().try_to_vec().unwrap();
     assert_eq!(a, b);
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.names().into_iter().map(|n| n.to_string()).collect()
 }
 
 type Device = twinnet::backend::Device;
@@ -453,4 +480,42 @@ fn a_default_prompt_name_without_its_prompt_is_refused() {
         err.contains("config_sentence_transformers.json") && err.contains("'doc' is not among"),
         "{err}"
     );
+}
+
+/// sentence-transformers 6 writes `1_Pooling/config.json` as one `pooling_mode` (a name or a
+/// list) instead of the `pooling_mode_*` flags; both read the same, and what twinnet cannot do
+/// is refused.
+#[test]
+fn pooling_configs_of_both_sentence_transformers_formats_read_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let read = |v: serde_json::Value| {
+        let p = tmp.path().join("config.json");
+        std::fs::write(&p, v.to_string()).unwrap();
+        twinnet::text::Pooling::from_file(&p)
+    };
+    let legacy = read(serde_json::json!({"pooling_mode_mean_tokens": true})).unwrap();
+    assert_eq!(legacy, twinnet::text::Pooling::mean());
+    let new = read(
+        serde_json::json!({"embedding_dimension": 8, "pooling_mode": "mean", "include_prompt": true}),
+    );
+    assert_eq!(new.unwrap(), legacy);
+    let two = read(serde_json::json!({"pooling_mode": ["cls", "mean"]})).unwrap();
+    assert_eq!(two.blocks(), 2);
+    for (bad, says) in [
+        (
+            serde_json::json!({"pooling_mode": ["mean", "cls"]}),
+            "in the order",
+        ),
+        (
+            serde_json::json!({"pooling_mode": "lasttoken"}),
+            "not supported",
+        ),
+        (
+            serde_json::json!({"pooling_mode": "mean", "include_prompt": false}),
+            "include_prompt",
+        ),
+    ] {
+        let e = read(bad).unwrap_err().to_string();
+        assert!(e.contains("config.json") && e.contains(says), "{e}");
+    }
 }

@@ -1,6 +1,7 @@
 //! Training: the loop that turns sampled pairs into weight updates, with validation,
 //! checkpoints, resume and a model directory at the end.
 
+#[cfg(feature = "text")]
 mod cached;
 mod checkpoint;
 mod config;

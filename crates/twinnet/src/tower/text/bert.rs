@@ -3,12 +3,11 @@
 
 use super::distilbert::TensorNames;
 use super::weights::{TensorSink, TensorSource};
-use crate::kernels::encoder_layer;
 use anyhow::{bail, Context, Result};
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// The fields of a Hugging Face BERT `config.json` the encoder needs.
@@ -41,6 +40,9 @@ pub struct BertConfig {
     /// The padding token's id; RoBERTa's positions count from one past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad_token_id: Option<usize>,
+    /// MPNet: rows of the relative-position bias table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_attention_num_buckets: Option<usize>,
     /// Whose tensor names the checkpoint read uses (a DistilBERT one differs); never written:
     /// twinnet writes every model under BERT's names.
     #[serde(skip)]
@@ -73,7 +75,8 @@ impl BertConfig {
     }
 
     /// The first position id of a text: 0 for BERT; `pad_token_id + 1` for RoBERTa and XLM-R,
-    /// whose position table keeps the rows up to the padding id unused.
+    /// whose position table keeps the rows up to the padding id unused; 2 for MPNet (fixed by
+    /// transformers whatever the config says).
     ///
     /// ```
     /// let cfg: twinnet::text::BertConfig = serde_json::from_value(serde_json::json!({
@@ -85,8 +88,24 @@ impl BertConfig {
     pub fn position_offset(&self) -> usize {
         match self.model_type.as_deref() {
             Some("roberta" | "xlm-roberta") => self.pad_token_id.unwrap_or(1) + 1,
+            // transformers' MPNetEmbeddings fixes its padding index at 1, whatever the config.
+            Some("mpnet") => 2,
             _ => 0,
         }
+    }
+
+    /// Whose tensor names the checkpoint uses.
+    pub fn tensor_names(&self) -> TensorNames {
+        if self.model_type.as_deref() == Some("mpnet") {
+            TensorNames::Mpnet
+        } else {
+            self.names
+        }
+    }
+
+    /// MPNet's bias table rows (32 when the config does not say).
+    pub fn relative_buckets(&self) -> usize {
+        self.relative_attention_num_buckets.unwrap_or(32)
     }
 
     /// Refuses shapes and activations the encoder cannot run faithfully.
@@ -123,8 +142,9 @@ impl BertConfig {
 /// Refuses a `config.json` of an architecture family the encoder does not implement. BERT,
 /// RoBERTa and XLM-R share tensor names; RoBERTa and XLM-R count positions from
 /// `padding_idx + 1` ([`BertConfig::position_offset`]); DistilBERT is the same encoder under
-/// other names ([`TensorNames`]). MPNet (relative attention bias) and the rest differ in
-/// layout, so they are refused rather than loaded and embedded wrongly. Relative position
+/// other names ([`TensorNames`]); MPNet adds a relative-position bias to attention
+/// (`mpnet.rs`). The rest (DeBERTa, ALBERT, …) differ in layout, so they are refused rather
+/// than loaded and embedded wrongly. Relative position
 /// embeddings change the attention itself.
 ///
 /// ```
@@ -132,15 +152,18 @@ impl BertConfig {
 /// assert!(check_family(&serde_json::json!({"model_type": "bert"})).is_ok());
 /// assert!(check_family(&serde_json::json!({"model_type": "xlm-roberta"})).is_ok());
 /// assert!(check_family(&serde_json::json!({})).is_ok()); // old configs name no family
-/// let e = check_family(&serde_json::json!({"model_type": "mpnet"})).unwrap_err();
-/// assert!(e.to_string().starts_with("model_type 'mpnet' is not supported"));
+/// let e = check_family(&serde_json::json!({"model_type": "deberta-v2"})).unwrap_err();
+/// assert!(e.to_string().starts_with("model_type 'deberta-v2' is not supported"));
 /// let rel = serde_json::json!({"model_type": "bert", "position_embedding_type": "relative_key"});
 /// assert!(check_family(&rel).unwrap_err().to_string().contains("relative_key"));
 /// ```
 pub fn check_family(config: &serde_json::Value) -> Result<()> {
     if let Some(t) = config.get("model_type").and_then(|v| v.as_str()) {
-        if !matches!(t, "bert" | "roberta" | "xlm-roberta" | "distilbert") {
-            bail!("model_type '{t}' is not supported: BERT, RoBERTa, XLM-R and DistilBERT ('bert', 'roberta', 'xlm-roberta', 'distilbert') encoders load here, so an MPNet or other model is refused rather than embedded wrongly");
+        if !matches!(
+            t,
+            "bert" | "roberta" | "xlm-roberta" | "distilbert" | "mpnet"
+        ) {
+            bail!("model_type '{t}' is not supported: BERT, RoBERTa, XLM-R, DistilBERT and MPNet ('bert', 'roberta', 'xlm-roberta', 'distilbert', 'mpnet') encoders load here, so another model is refused rather than embedded wrongly");
         }
     }
     if let Some(p) = config
@@ -157,19 +180,19 @@ pub fn check_family(config: &serde_json::Value) -> Result<()> {
 /// One transformer layer: self-attention then feed-forward, each with a residual and LayerNorm.
 #[derive(Module, Debug)]
 pub struct BertLayer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_output: Linear,
-    attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: LayerNorm,
+    pub(super) query: Linear,
+    pub(super) key: Linear,
+    pub(super) value: Linear,
+    pub(super) attention_output: Linear,
+    pub(super) attention_norm: LayerNorm,
+    pub(super) intermediate: Linear,
+    pub(super) output: Linear,
+    pub(super) output_norm: LayerNorm,
     #[module(skip)]
-    heads: usize,
+    pub(super) heads: usize,
     /// The LayerNorms' epsilon, for the fused inference layer.
     #[module(skip)]
-    eps: f64,
+    pub(super) eps: f64,
 }
 
 impl BertLayer {
@@ -199,18 +222,23 @@ impl BertLayer {
 /// The BERT encoder: token + position + type embeddings, then the layers.
 #[derive(Module, Debug)]
 pub struct Bert {
-    word_embeddings: Embedding,
-    position_embeddings: Embedding,
-    token_type_embeddings: Embedding,
-    embeddings_norm: LayerNorm,
-    layers: Vec<BertLayer>,
+    pub(super) word_embeddings: Embedding,
+    pub(super) position_embeddings: Embedding,
+    pub(super) token_type_embeddings: Embedding,
+    pub(super) embeddings_norm: LayerNorm,
+    pub(super) layers: Vec<BertLayer>,
+    /// MPNet's relative-position bias table, `[buckets, heads]`, shared by every layer.
+    pub(super) relative_attention_bias: Option<Embedding>,
     /// The first position id ([`BertConfig::position_offset`]).
     #[module(skip)]
-    position_offset: usize,
+    pub(super) position_offset: usize,
+    /// The names the weights are written under (MPNet's own, else BERT's).
+    #[module(skip)]
+    pub(super) names: TensorNames,
 }
 
 /// Added to attention scores of padding keys; exp() of it is exactly 0 in f32.
-const MASKED: f32 = -1.0e9;
+pub(super) const MASKED: f32 = -1.0e9;
 
 impl Bert {
     /// Token ids `[B, L]` and attention mask `[B, L]` (1 token, 0 padding) → hidden `[B, L, H]`.
@@ -239,99 +267,26 @@ impl Bert {
                 + self.position_embeddings.forward(positions)
                 + self.token_type_embeddings.forward(types),
         );
-        let mask_bias = mask
+        let mut mask_bias = mask
             .neg()
             .add_scalar(1.0)
             .mul_scalar(MASKED)
             .reshape([b, 1, 1, l]);
+        if let Some(table) = &self.relative_attention_bias {
+            mask_bias = mask_bias + super::mpnet::position_bias(table, l, &device);
+        }
         for layer in &self.layers {
             x = layer.forward(x, mask_bias.clone());
         }
         x
     }
 
-    /// Each row's token count when the fused layer applies and every row is ones then zeros.
-    fn ragged_lengths(&self, mask: &Tensor<2>) -> Option<Vec<usize>> {
-        let weight = self.word_embeddings.weight.val();
-        if !encoder_layer::applies(&weight) || mask.is_autodiff() {
-            return None;
-        }
-        let [_, l] = mask.dims();
-        let values = mask
-            .clone()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .ok()?;
-        let mut lens = Vec::new();
-        for row in values.chunks(l.max(1)) {
-            let len = row.iter().take_while(|&&m| m == 1.0).count();
-            if len == 0 || row[len..].iter().any(|&m| m != 0.0) {
-                return None;
-            }
-            lens.push(len);
-        }
-        Some(lens)
-    }
-
-    /// The forward over the real tokens only, padded back to `[B, L, H]` with zeros.
-    fn forward_ragged(&self, ids: Tensor<2, Int>, lens: &[usize]) -> Tensor<3> {
-        let [b, l] = ids.dims();
-        let device = ids.device();
-        let all = ids
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .unwrap_or_default();
-        let mut tokens = Vec::new();
-        let mut positions = Vec::new();
-        for (row, &len) in all.chunks(l).zip(lens) {
-            tokens.extend_from_slice(&row[..len]);
-            positions.extend((0..len as i64).map(|p| p + self.position_offset as i64));
-        }
-        let t = tokens.len();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(tokens, [1, t]), &device);
-        let pos = Tensor::<2, Int>::from_data(TensorData::new(positions, [1, t]), &device);
-        let types = Tensor::<2, Int>::zeros([1, t], &device);
-        let mut x: Tensor<2> = self
-            .embeddings_norm
-            .forward(
-                self.word_embeddings.forward(ids)
-                    + self.position_embeddings.forward(pos)
-                    + self.token_type_embeddings.forward(types),
-            )
-            .reshape([t, self.word_embeddings.weight.dims()[1]]);
-        for layer in &self.layers {
-            let parts = encoder_layer::EncoderLayerRef {
-                query: &layer.query,
-                key: &layer.key,
-                value: &layer.value,
-                attention_output: &layer.attention_output,
-                attention_norm: &layer.attention_norm,
-                intermediate: &layer.intermediate,
-                output: &layer.output,
-                output_norm: &layer.output_norm,
-                heads: layer.heads,
-                eps: layer.eps,
-            };
-            x = encoder_layer::encoder_layer(x, parts, lens);
-        }
-        let h = x.dims()[1];
-        let ragged = x.into_data().try_to_vec::<f32>().unwrap_or_default();
-        let mut padded = vec![0f32; b * l * h];
-        let mut at = 0;
-        for (row, &len) in padded.chunks_mut(l * h).zip(lens) {
-            row[..len * h].copy_from_slice(&ragged[at..at + len * h]);
-            at += len * h;
-        }
-        Tensor::from_data(TensorData::new(padded, [b, l, h]), &device)
-    }
-
     /// Builds the encoder from Hugging Face tensor names (`embeddings.word_embeddings.weight`,
     /// `encoder.layer.0.attention.self.query.weight`, …), checking every shape against `cfg`.
     pub fn load(cfg: &BertConfig, src: &TensorSource, device: &Device) -> Result<Self> {
         let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
-        let name = |bert: &str| cfg.names.translate(bert);
+        let names = cfg.tensor_names();
+        let name = |bert: &str| names.translate(bert);
         let norm = |prefix: &str| -> Result<LayerNorm> {
             let mut ln = LayerNormConfig::new(h)
                 .with_epsilon(cfg.layer_norm_eps)
@@ -385,33 +340,53 @@ impl Bert {
                 cfg.max_position_embeddings,
             )?,
             // DistilBERT has no token types: one zero row adds nothing.
-            token_type_embeddings: match cfg.names {
+            // DistilBERT and MPNet have no token types: one zero row adds nothing.
+            token_type_embeddings: match names {
                 TensorNames::Bert => embedding(
                     "embeddings.token_type_embeddings.weight",
                     cfg.type_vocab_size,
                 )?,
-                TensorNames::DistilBert => Embedding {
+                _ => Embedding {
                     weight: Param::from_tensor(Tensor::zeros([1, h], device)),
                 },
             },
             embeddings_norm: norm("embeddings.LayerNorm")?,
             layers,
+            relative_attention_bias: match names {
+                TensorNames::Mpnet => Some(Embedding {
+                    weight: Param::from_tensor(src.tensor2(
+                        super::mpnet::BIAS_TENSOR,
+                        [cfg.relative_buckets(), cfg.num_attention_heads],
+                        device,
+                    )?),
+                }),
+                _ => None,
+            },
             position_offset: cfg.position_offset(),
+            names: match names {
+                TensorNames::Mpnet => TensorNames::Mpnet,
+                _ => TensorNames::Bert,
+            },
         })
     }
 
     /// Writes every weight under its Hugging Face name (the inverse of [`Bert::load`]).
     pub fn save(&self, sink: &mut TensorSink) {
+        let names = self.names;
         let norm = |sink: &mut TensorSink, prefix: &str, ln: &LayerNorm| {
-            sink.put(&format!("{prefix}.weight"), ln.gamma.val());
+            sink.put(
+                &names.translate(&format!("{prefix}.weight")),
+                ln.gamma.val(),
+            );
             if let Some(beta) = &ln.beta {
-                sink.put(&format!("{prefix}.bias"), beta.val());
+                sink.put(&names.translate(&format!("{prefix}.bias")), beta.val());
             }
         };
         let linear = |sink: &mut TensorSink, prefix: &str, l: &Linear| {
-            sink.put(&format!("{prefix}.weight"), l.weight.val().transpose());
+            let weight = l.weight.val().transpose();
+            sink.put(&names.translate(&format!("{prefix}.weight")), weight);
             if let Some(bias) = &l.bias {
-                sink.put(&format!("{prefix}.bias"), bias.val());
+                sink.put(&names.translate(&format!("{prefix}.bias")), bias.val());
             }
         };
         sink.put(
@@ -422,10 +397,15 @@ impl Bert {
             "embeddings.position_embeddings.weight",
             self.position_embeddings.weight.val(),
         );
-        sink.put(
-            "embeddings.token_type_embeddings.weight",
-            self.token_type_embeddings.weight.val(),
-        );
+        if names == TensorNames::Bert {
+            sink.put(
+                "embeddings.token_type_embeddings.weight",
+                self.token_type_embeddings.weight.val(),
+            );
+        }
+        if let Some(table) = &self.relative_attention_bias {
+            sink.put(super::mpnet::BIAS_TENSOR, table.weight.val());
+        }
         norm(sink, "embeddings.LayerNorm", &self.embeddings_norm);
         for (n, layer) in self.layers.iter().enumerate() {
             let p = format!("encoder.layer.{n}");

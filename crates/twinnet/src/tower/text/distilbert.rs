@@ -15,6 +15,8 @@ pub enum TensorNames {
     Bert,
     /// `transformer.layer.N.attention.q_lin…`, no `embeddings.token_type_embeddings`.
     DistilBert,
+    /// `encoder.layer.N.attention.attn.q…`, no token types, a relative-position bias table.
+    Mpnet,
 }
 
 impl TensorNames {
@@ -32,10 +34,12 @@ impl TensorNames {
         let Some(rest) = bert.strip_prefix("encoder.layer.") else {
             return bert.to_string();
         };
-        if self == Self::Bert {
-            return bert.to_string();
-        }
         let (layer, part) = rest.split_once('.').unwrap_or((rest, ""));
+        match self {
+            Self::Bert => return bert.to_string(),
+            Self::Mpnet => return super::mpnet::translate(layer, part),
+            Self::DistilBert => {}
+        }
         const MAP: [(&str, &str); 8] = [
             ("attention.self.query.", "attention.q_lin."),
             ("attention.self.key.", "attention.k_lin."),

@@ -143,6 +143,9 @@ impl EncoderConfig {
 }
 
 /// A text model's token encoder.
+// One encoder per loaded model: the size of the larger variant costs nothing, and boxing it
+// would hide the module from burn's derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum TextEncoder {
     /// A BERT.

@@ -7,8 +7,10 @@ mod encoder;
 mod import;
 mod mine;
 mod model;
+mod mpnet;
 mod pooling;
 mod prompts;
+mod ragged;
 mod st_folder;
 mod tokenize;
 mod weights;
@@ -22,6 +24,7 @@ pub use model::{
     embed_texts, is_text_model, save_text_model, ScratchTower, TextManifest, TextModel, TextTower,
     TEXT_BATCH, TEXT_FORMAT, TOKENIZER_FILE,
 };
+pub use mpnet::relative_position_bucket;
 pub use pooling::Pooling;
 pub use tokenize::TextTokenizer;
 pub use weights::{TensorSink, TensorSource};

@@ -46,11 +46,51 @@ impl Pooling {
                 bail!("{}: {unsupported} is not supported", path.display());
             }
         }
-        let p = Self {
-            cls: flag("pooling_mode_cls_token"),
-            max: flag("pooling_mode_max_tokens"),
-            mean: flag("pooling_mode_mean_tokens"),
-            mean_sqrt_len: flag("pooling_mode_mean_sqrt_len_tokens"),
+        if v.get("include_prompt").and_then(serde_json::Value::as_bool) == Some(false) {
+            bail!(
+                "{}: include_prompt false (pooling without the prompt's tokens) is not supported",
+                path.display()
+            );
+        }
+        let p = match v.get("pooling_mode") {
+            // sentence-transformers 6 writes one mode name, or a list in this order.
+            Some(mode) => {
+                let modes: Vec<&str> = match mode {
+                    serde_json::Value::String(m) => vec![m.as_str()],
+                    serde_json::Value::Array(ms) => ms.iter().filter_map(|m| m.as_str()).collect(),
+                    _ => vec![],
+                };
+                const ORDER: [&str; 4] = ["cls", "max", "mean", "mean_sqrt_len_tokens"];
+                let known: Vec<usize> = modes
+                    .iter()
+                    .map(|m| ORDER.iter().position(|o| o == m))
+                    .collect::<Option<_>>()
+                    .with_context(|| {
+                        format!(
+                            "{}: pooling_mode {mode} is not supported ({ORDER:?})",
+                            path.display()
+                        )
+                    })?;
+                if !known.windows(2).all(|w| w[0] < w[1]) {
+                    bail!(
+                        "{}: pooling_mode {mode} must list modes in the order {ORDER:?}",
+                        path.display()
+                    );
+                }
+                let on = |i: usize| known.contains(&i);
+                Self {
+                    cls: on(0),
+                    max: on(1),
+                    mean: on(2),
+                    mean_sqrt_len: on(3),
+                }
+            }
+            None => Self {
+                cls: flag("pooling_mode_cls_token"),
+                max: flag("pooling_mode_max_tokens"),
+                mean: flag("pooling_mode_mean_tokens"),
+                mean_sqrt_len: flag("pooling_mode_mean_sqrt_len_tokens"),
+            },
         };
         if !(p.cls || p.max || p.mean || p.mean_sqrt_len) {
             bail!("{}: no pooling mode is enabled", path.display());

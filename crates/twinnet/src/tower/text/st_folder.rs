@@ -23,6 +23,7 @@ pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManif
     let architecture = match family {
         "roberta" => "RobertaModel",
         "xlm-roberta" => "XLMRobertaModel",
+        "mpnet" => "MPNetModel",
         _ => "BertModel",
     };
     let put = |name: &str, v: serde_json::Value| {
@@ -47,7 +48,16 @@ pub(super) fn write_st_files(out: &Path, bert: &BertConfig, manifest: &TextManif
             "attention_probs_dropout_prob": 0.1,
             "initializer_range": 0.02,
             "pad_token_id": bert.pad_token_id.unwrap_or(if family == "bert" { 0 } else { 1 }),
-        }),
+        })
+        .as_object()
+        .cloned()
+        .map(|mut c| {
+            if let Some(n) = bert.relative_attention_num_buckets {
+                c.insert("relative_attention_num_buckets".into(), n.into());
+            }
+            serde_json::Value::Object(c)
+        })
+        .unwrap_or_default(),
     )?;
     let mut modules = vec![
         json!({"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}),
@@ -145,10 +155,18 @@ pub(super) fn read_st_manifest(dir: &Path) -> Result<TextManifest> {
     };
     let bert = BertConfig::from_file(&require(dir, "config.json")?)?;
     let st_path = require(dir, "sentence_bert_config.json")?;
-    let max_seq_length = read_json(&st_path)?["max_seq_length"]
-        .as_u64()
-        .with_context(|| format!("{}: max_seq_length is missing", st_path.display()))?
-        as usize;
+    // sentence-transformers 6 keeps the limit in the tokenizer's config (model_max_length),
+    // else it is the position table's length; older versions write it here.
+    let usable = bert.max_position_embeddings - bert.position_offset();
+    let tokenizer_limit = || {
+        let v = read_json(&dir.join("tokenizer_config.json")).ok()?;
+        let n = v["model_max_length"].as_u64()? as usize;
+        (n <= usable).then_some(n)
+    };
+    let max_seq_length = match read_json(&st_path)?["max_seq_length"].as_u64() {
+        Some(n) => n as usize,
+        None => tokenizer_limit().unwrap_or(usable),
+    };
     require(dir, "model.safetensors")?;
     require(dir, TOKENIZER_FILE)?;
     let mut manifest = TextManifest::new(
