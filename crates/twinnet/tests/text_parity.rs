@@ -212,7 +212,7 @@ fn a_written_text_model_reads_back_as_a_sentence_transformers_folder() {
 }
 
 /// RoBERTa's positions start at `pad_token_id + 1`: a tiny RoBERTa that transformers created
-/// and saved (`scripts/make-tiny-roberta.py`; no small real one ships in a registry here) gives
+/// and saved (`scripts/make-tiny-models.py`; no small real one ships in a registry here) gives
 /// transformers' mean-pooled states, padding included.
 #[test]
 fn a_roberta_encoder_matches_transformers() {
@@ -221,7 +221,7 @@ fn a_roberta_encoder_matches_transformers() {
 }
 
 /// DistilBERT is BERT's encoder under other tensor names and without token types: a tiny one
-/// that transformers created and saved (`scripts/make-tiny-distilbert.py`) gives transformers'
+/// that transformers created and saved (`scripts/make-tiny-models.py`) gives transformers'
 /// mean-pooled states; written back it is a BERT under BERT's names that embeds the same.
 #[test]
 fn a_distilbert_encoder_matches_transformers() {
@@ -233,7 +233,7 @@ fn a_distilbert_encoder_matches_transformers() {
     assert!(written.iter().any(|n| n.contains("attention.self.query")));
 }
 
-/// MPNet adds a relative-position bias to attention: a tiny one (`scripts/make-tiny-mpnet.py`,
+/// MPNet adds a relative-position bias to attention: a tiny one (`scripts/make-tiny-models.py`,
 /// a 20-token row so distances reach the log-spaced buckets, biases drawn large) gives
 /// transformers' mean-pooled states, and is written back under MPNet's own names.
 #[test]
@@ -440,6 +440,22 @@ fn prompts_go_before_every_text_and_survive_an_import() {
     assert_eq!(e(&passage, text), e(&plain, &format!("passage: {text}")));
     let none = passage.with_prompt(None, Some("")).unwrap();
     assert_eq!((none.prompt(), e(&none, text)), (None, e(&plain, text)));
+    // Evaluation embeds through the model too: the default prompt is in its distances.
+    let pairs = twinnet::data::TextPairs {
+        pairs: vec![(text.to_string(), "the Nile is 6,650 km long".to_string())],
+        targets: vec![1.0],
+        kind: twinnet::data::PairTarget::Labels,
+    };
+    let prefixed = twinnet::data::TextPairs {
+        pairs: vec![(
+            format!("query: {text}"),
+            "query: the Nile is 6,650 km long".to_string(),
+        )],
+        ..pairs.clone()
+    };
+    let d = twinnet::eval::text_pair_distances(&model, &pairs, |_, _| {}).unwrap();
+    let want = twinnet::eval::text_pair_distances(&plain, &prefixed, |_, _| {}).unwrap();
+    assert_eq!(d, want);
     let err = none
         .with_prompt(Some("title"), None)
         .err()

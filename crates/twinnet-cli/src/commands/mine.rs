@@ -40,8 +40,8 @@ pub struct Args {
     #[arg(long)]
     pub relative_margin: Option<f32>,
     /// Take the top candidates, or a seeded random choice among them (top, random).
-    #[arg(long, default_value = "top", value_parser = ["top", "random"])]
-    pub sampling: String,
+    #[arg(long, default_value = "top")]
+    pub sampling: NegativeSampling,
     /// Seed of --sampling random.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -49,7 +49,6 @@ pub struct Args {
 
 /// Runs `twinnet mine-negatives`.
 pub fn run(a: Args, json: bool) -> Result<()> {
-    let random = a.sampling == "random";
     let cfg = HardNegatives {
         num_negatives: a.num_negatives,
         range_min: a.range_min,
@@ -58,7 +57,7 @@ pub fn run(a: Args, json: bool) -> Result<()> {
         min_score: a.min_score,
         absolute_margin: a.absolute_margin,
         relative_margin: a.relative_margin,
-        sampling: [NegativeSampling::Top, NegativeSampling::Random][usize::from(random)],
+        sampling: a.sampling,
         seed: a.seed,
     };
     let bar = twinnet::report::counter_bar("texts", json);

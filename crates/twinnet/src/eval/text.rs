@@ -160,24 +160,22 @@ pub fn distinct_texts(data: &TextPairs) -> (Vec<&str>, Vec<(usize, usize)>) {
 }
 
 #[cfg(feature = "text")]
-/// The model's distance for every pair of `data`, each distinct text embedded once;
-/// `progress(done, total)` is called after each batch, counted in distinct texts.
+/// The model's distance for every pair of `data`, each distinct text embedded once the way the
+/// model embeds (its prompt included); `progress(done, total)` is called after each batch,
+/// counted in distinct texts.
 pub fn text_pair_distances(
     model: &crate::text::TextModel,
     data: &TextPairs,
-    progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Vec<f32>> {
-    tower_pair_distances(
-        &model.tower,
-        &model.tokenizer,
-        &model.device,
-        model.manifest.distance,
-        data,
-        progress,
-    )
+    pair_distances(model.manifest.distance, data, |texts| {
+        let total = texts.len();
+        model.embed_with_progress(texts, |n| progress(n, total))
+    })
 }
 
-/// [`text_pair_distances`] for a tower that is not (yet) a saved model, e.g. during training.
+/// [`text_pair_distances`] for a tower that is not (yet) a saved model, e.g. during training
+/// (texts as given, no prompt).
 #[cfg(feature = "text")]
 pub fn tower_pair_distances(
     tower: &crate::text::TextTower,
@@ -187,9 +185,21 @@ pub fn tower_pair_distances(
     data: &TextPairs,
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Vec<f32>> {
+    pair_distances(distance, data, |texts| {
+        let total = texts.len();
+        crate::text::embed_texts(tower, tokenizer, device, texts, |n| progress(n, total))
+    })
+}
+
+/// `distance` for every pair of `data`, its distinct texts embedded once by `embed`.
+#[cfg(feature = "text")]
+fn pair_distances(
+    distance: crate::distance::Distance,
+    data: &TextPairs,
+    embed: impl FnOnce(&[&str]) -> anyhow::Result<Vec<Vec<f32>>>,
+) -> anyhow::Result<Vec<f32>> {
     let (texts, index) = distinct_texts(data);
-    let total = texts.len();
-    let e = crate::text::embed_texts(tower, tokenizer, device, &texts, |n| progress(n, total))?;
+    let e = embed(&texts)?;
     Ok(index
         .iter()
         .map(|&(a, b)| distance.between(&e[a], &e[b]))

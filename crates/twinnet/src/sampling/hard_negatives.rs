@@ -22,6 +22,19 @@ pub enum NegativeSampling {
     Random,
 }
 
+impl std::str::FromStr for NegativeSampling {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "top" => Ok(Self::Top),
+            "random" => Ok(Self::Random),
+            other => Err(format!(
+                "unknown sampling '{other}' (choose one of: top, random)"
+            )),
+        }
+    }
+}
+
 /// The mining settings; [`Default`] is sentence-transformers' (3 negatives, the top ones, no
 /// window or margin).
 #[derive(Debug, Clone, PartialEq)]

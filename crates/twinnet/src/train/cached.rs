@@ -2,7 +2,8 @@
 //! `CachedMultipleNegativesRankingLoss`): a batch larger than memory allows, with the loss — and
 //! MNRL's in-batch negatives — over the whole batch.
 //!
-//! First every text is embedded in chunks without keeping the autodiff graph; the loss over
+//! First every text is embedded in chunks by the inference copy of the tower (no autodiff
+//! graph); the loss over
 //! all embeddings gives its gradient with respect to each embedding; then each chunk is embedded
 //! again with the graph and back-propagated with that gradient (`Σ e · ∂L/∂e`), the chunks'
 //! weight gradients summed. The sum equals the full batch's gradient, while only one chunk's
@@ -12,6 +13,7 @@ use super::text::TextTrainConfig;
 use super::text_batches::{step_loss, StepBatch};
 use crate::text::{TextModel, TextTower};
 use crate::tower::{Encoder, TokenBatch};
+use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Tensor;
 
@@ -30,8 +32,18 @@ pub(super) fn cached_gradients(
         let (ids, mask) = model.tokenizer.batch(part, &model.device);
         tower.encode(TokenBatch { ids, mask })
     };
-    let parts: Vec<Tensor<2>> = seqs.chunks(chunk).map(|c| encode(c).detach()).collect();
-    let all = Tensor::cat(parts, 0).require_grad();
+    // The first pass needs no graph: the inference copy of the tower on the inference device
+    // (which also takes the fused inference layer).
+    let frozen = tower.valid();
+    let inference = crate::backend::inference_device();
+    let parts: Vec<Tensor<2>> = seqs
+        .chunks(chunk)
+        .map(|c| {
+            let (ids, mask) = model.tokenizer.batch(c, &inference);
+            frozen.encode(TokenBatch { ids, mask })
+        })
+        .collect();
+    let all = Tensor::from_inner(Tensor::cat(parts, 0)).require_grad();
     let (loss, tuples) = step_loss(cfg, all.clone(), batch)?;
     let value: f32 = loss.clone().into_scalar();
     if !value.is_finite() {

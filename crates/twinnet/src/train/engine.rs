@@ -51,20 +51,30 @@ pub(crate) trait Task: Sync {
         inputs: Self::Inputs,
     ) -> Option<(f32, GradientsParams, usize)> {
         let (loss, tuples) = self.loss(net, batch, inputs)?;
-        let value: f32 = loss.clone().into_scalar();
-        if !value.is_finite() {
-            return Some((value, GradientsParams::new(), tuples));
-        }
-        Some((
-            value,
-            GradientsParams::from_grads(loss.backward(), net),
-            tuples,
-        ))
+        Some(backward_step(loss, tuples, net))
     }
     /// Validates the inference copy of the module.
     fn validate(&self, net: &Self::Net) -> Result<Self::Validation>;
     /// The number keep-best and early stopping compare (higher is better).
     fn score(&self, validation: &Self::Validation) -> f64;
+}
+
+/// The loss value, `net`'s gradients of `loss` (none when the loss is not finite: the loop stops
+/// there) and the tuples: [`Task::gradients`]' one backward pass.
+pub(crate) fn backward_step<M: Module>(
+    loss: Tensor<1>,
+    tuples: usize,
+    net: &M,
+) -> (f32, GradientsParams, usize) {
+    let value: f32 = loss.clone().into_scalar();
+    if !value.is_finite() {
+        return (value, GradientsParams::new(), tuples);
+    }
+    (
+        value,
+        GradientsParams::from_grads(loss.backward(), net),
+        tuples,
+    )
 }
 
 /// The best validation score so far and the epoch that reached it.

@@ -307,9 +307,7 @@ impl Task for TextTask<'_> {
             }
             _ => {
                 let (loss, tuples) = self.loss(tower, batch, inputs)?;
-                let value: f32 = loss.clone().into_scalar();
-                let grads = burn::optim::GradientsParams::from_grads(loss.backward(), tower);
-                Some((value, grads, tuples))
+                Some(super::engine::backward_step(loss, tuples, tower))
             }
         }
     }

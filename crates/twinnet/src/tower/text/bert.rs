@@ -1,7 +1,7 @@
 //! A BERT encoder in burn, loading and saving Hugging Face tensor names, so a sentence-transformers
 //! model runs here with the same numbers and a fine-tuned one goes back to `transformers`.
 
-use super::distilbert::TensorNames;
+use super::names::TensorNames;
 use super::weights::{TensorSink, TensorSource};
 use anyhow::{bail, Context, Result};
 use burn::module::{Module, Param};

@@ -4,60 +4,9 @@
 //! `config.json`, which `transformers` loads as the same function.
 
 use super::bert::BertConfig;
+use super::names::TensorNames;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-
-/// Whose tensor names a checkpoint uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TensorNames {
-    /// `encoder.layer.N.attention.self.query…` (BERT, RoBERTa, XLM-R, and all twinnet writes).
-    #[default]
-    Bert,
-    /// `transformer.layer.N.attention.q_lin…`, no `embeddings.token_type_embeddings`.
-    DistilBert,
-    /// `encoder.layer.N.attention.attn.q…`, no token types, a relative-position bias table.
-    Mpnet,
-}
-
-impl TensorNames {
-    /// The checkpoint's name for the tensor BERT calls `bert`.
-    ///
-    /// ```
-    /// use twinnet::text::TensorNames;
-    /// let n = TensorNames::DistilBert.translate("encoder.layer.3.attention.self.query.weight");
-    /// assert_eq!(n, "transformer.layer.3.attention.q_lin.weight");
-    /// let n = TensorNames::DistilBert.translate("encoder.layer.0.output.LayerNorm.bias");
-    /// assert_eq!(n, "transformer.layer.0.output_layer_norm.bias");
-    /// assert_eq!(TensorNames::Bert.translate("embeddings.LayerNorm.weight"), "embeddings.LayerNorm.weight");
-    /// ```
-    pub fn translate(self, bert: &str) -> String {
-        let Some(rest) = bert.strip_prefix("encoder.layer.") else {
-            return bert.to_string();
-        };
-        let (layer, part) = rest.split_once('.').unwrap_or((rest, ""));
-        match self {
-            Self::Bert => return bert.to_string(),
-            Self::Mpnet => return super::mpnet::translate(layer, part),
-            Self::DistilBert => {}
-        }
-        const MAP: [(&str, &str); 8] = [
-            ("attention.self.query.", "attention.q_lin."),
-            ("attention.self.key.", "attention.k_lin."),
-            ("attention.self.value.", "attention.v_lin."),
-            ("attention.output.dense.", "attention.out_lin."),
-            ("attention.output.LayerNorm.", "sa_layer_norm."),
-            ("intermediate.dense.", "ffn.lin1."),
-            ("output.dense.", "ffn.lin2."),
-            ("output.LayerNorm.", "output_layer_norm."),
-        ];
-        for (from, to) in MAP {
-            if let Some(tail) = part.strip_prefix(from) {
-                return format!("transformer.layer.{layer}.{to}{tail}");
-            }
-        }
-        format!("transformer.layer.{layer}.{part}")
-    }
-}
 
 /// A DistilBERT `config.json` in BERT's fields (`dim` → `hidden_size`, `n_layers`, `n_heads`,
 /// `hidden_dim` → `intermediate_size`, `activation` → `hidden_act`; LayerNorm ε 1e-12 as

@@ -8,6 +8,7 @@ mod import;
 mod mine;
 mod model;
 mod mpnet;
+mod names;
 mod pooling;
 mod prompts;
 mod ragged;
@@ -16,7 +17,6 @@ mod tokenize;
 mod weights;
 
 pub use bert::{check_family, Bert, BertConfig};
-pub use distilbert::TensorNames;
 pub use encoder::{BagConfig, BagEncoder, EncoderConfig, TextEncoder};
 pub use import::{import_sentence_transformers, Imported};
 pub use mine::{mine_negatives_file, MiningReport};
@@ -25,6 +25,7 @@ pub use model::{
     TEXT_BATCH, TEXT_FORMAT, TOKENIZER_FILE,
 };
 pub use mpnet::relative_position_bucket;
+pub use names::TensorNames;
 pub use pooling::Pooling;
 pub use tokenize::TextTokenizer;
 pub use weights::{TensorSink, TensorSource};

@@ -1,30 +1,13 @@
 //! MPNet: BERT's post-LayerNorm encoder with its attention projections named `attn.q/k/v/o`,
-//! no token types, positions from `pad_token_id + 1`, and one relative-position bias table
-//! (`[buckets, heads]`) whose entry for the bucket of `i − j` is added to every layer's
-//! attention score of query `i` on key `j` — transformers' `MPNetEncoder`.
+//! no token types, positions from 2 (transformers fixes them there), and one relative-position
+//! bias table (`[buckets, heads]`) whose entry for the bucket of `i − j` is added to every
+//! layer's attention score of query `i` on key `j` — transformers' `MPNetEncoder`.
 
 use burn::nn::Embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// The bias table's tensor name.
 pub(super) const BIAS_TENSOR: &str = "encoder.relative_attention_bias.weight";
-
-/// MPNet's name for BERT's layer tensor `part` of layer `layer`.
-pub(super) fn translate(layer: &str, part: &str) -> String {
-    const MAP: [(&str, &str); 5] = [
-        ("attention.self.query.", "attention.attn.q."),
-        ("attention.self.key.", "attention.attn.k."),
-        ("attention.self.value.", "attention.attn.v."),
-        ("attention.output.dense.", "attention.attn.o."),
-        ("attention.output.LayerNorm.", "attention.LayerNorm."),
-    ];
-    for (from, to) in MAP {
-        if let Some(tail) = part.strip_prefix(from) {
-            return format!("encoder.layer.{layer}.{to}{tail}");
-        }
-    }
-    format!("encoder.layer.{layer}.{part}")
-}
 
 /// The bucket of the relative position `j − i` (transformers' `relative_position_bucket`
 /// with its defaults, 32 buckets and distance 128, in the same f32 arithmetic): exact up to 7

@@ -39,7 +39,7 @@ impl Bert {
             .into_data()
             .convert::<i64>()
             .try_to_vec::<i64>()
-            .unwrap_or_default();
+            .expect("token ids convert to i64");
         let mut tokens = Vec::new();
         let mut positions = Vec::new();
         for (row, &len) in all.chunks(l).zip(lens) {
@@ -74,7 +74,10 @@ impl Bert {
             x = encoder_layer::encoder_layer(x, parts, lens);
         }
         let h = x.dims()[1];
-        let ragged = x.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let ragged = x
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("the fused layer returns f32");
         let mut padded = vec![0f32; b * l * h];
         let mut at = 0;
         for (row, &len) in padded.chunks_mut(l * h).zip(lens) {
