@@ -238,3 +238,12 @@ fn bad_input_fails_cleanly_and_keeps_what_was_there() {
         "manifest",
     );
 }
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_training_without_the_mpi_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = train_sample(&dir.path().join("m"), 64, &["--distributed", "mpi"]);
+    assert_fails_with(&o, "--features mpi");
+    assert!(!dir.path().join("m").exists(), "nothing written");
+}

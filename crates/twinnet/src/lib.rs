@@ -4,7 +4,8 @@
 //! The modules follow that path: [`data`] reads files, [`sampling`] draws pairs and triplets,
 //! [`tower`] holds the shared-weight encoders, [`distance`] compares embeddings, [`loss`] turns
 //! distances into a training signal, [`train`] runs the loop, [`eval`] measures verification
-//! quality, and [`model`] writes and reads the model directory. [`text`] holds the pretrained
+//! quality, and [`model`] writes and reads the model directory; [`distributed`] spreads
+//! training over several processes (MPI). [`text`] holds the pretrained
 //! BERT tower for sentences. [`embedder`] puts image and text models behind one handle,
 //! [`gallery`] keeps enrolled embeddings (a directory with an HNSW index, or PostgreSQL +
 //! pgvector), and [`serve`] answers embed, verify and identify over HTTP. [`tracking`] follows a
@@ -18,6 +19,7 @@ pub mod data;
 #[cfg(feature = "plots")]
 pub mod demo;
 pub mod distance;
+pub mod distributed;
 pub mod embedder;
 mod embedder_inputs;
 pub mod eval;

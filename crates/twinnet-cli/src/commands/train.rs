@@ -159,6 +159,16 @@ train_flags! {
     some validate_every: Option<usize>,
     /// Hide the progress bar and per-epoch lines.
     own quiet: bool,
+    /// Train data-parallel across processes: `mpi` under `mpirun -np N` (or Slurm, or the
+    /// MPI Operator); --batch-size is per rank, rank 0 writes (needs the `mpi` build feature).
+    own distributed: Option<Distributed>,
+}
+
+/// How `--distributed` reaches the other processes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distributed {
+    /// MPI: every process mpirun starts is a rank.
+    Mpi,
 }
 
 impl Args {
@@ -178,6 +188,9 @@ impl Args {
 
 /// Runs `twinnet train`: a tracker for `sequences:` data, else a Siamese network.
 pub fn run(args: Args, json: bool) -> Result<()> {
+    if args.distributed.is_some() {
+        return train_distributed(&args, json);
+    }
     let recipe = args.recipe()?;
     let out = match (recipe.sequences_dir(), recipe.out.clone()) {
         (Some(_), Some(out)) => {
@@ -202,9 +215,8 @@ pub fn run(args: Args, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Trains as the flags (and `--config`) say; returns the report and the model directory written.
-fn train_with(args: &Args, json: bool) -> Result<(TrainReport, PathBuf)> {
-    let recipe = args.recipe()?;
+/// The image data and output folder the flags name (required, checked).
+fn data_and_out(args: &Args, recipe: &Recipe) -> Result<PathBuf> {
     let Some(out) = recipe.out.clone() else {
         bail!("--out is required (on the command line or in --config)");
     };
@@ -212,6 +224,57 @@ fn train_with(args: &Args, json: bool) -> Result<(TrainReport, PathBuf)> {
         bail!("--data is required (on the command line or in --config)");
     }
     check_output_dir(&out, args.resume, args.force)?;
+    Ok(out)
+}
+
+/// `--distributed mpi`: every rank trains its share; rank 0 alone writes and prints.
+#[cfg(feature = "mpi")]
+fn train_distributed(args: &Args, json: bool) -> Result<()> {
+    use twinnet::distributed::Collective;
+    let recipe = args.recipe()?;
+    if recipe.sequences_dir().is_some() {
+        bail!(
+            "--distributed trains image models; a tracker (sequences: data) trains in one process"
+        );
+    }
+    let world = twinnet::distributed::Mpi::init()?;
+    let lead = world.rank() == 0;
+    // Only the writing rank checks the folder: another rank could see rank 0's first writes.
+    let out = match lead {
+        true => data_and_out(args, &recipe)?,
+        false => recipe.out.clone().unwrap_or_default(),
+    };
+    let (dataset, _) = recipe.load_data()?;
+    let mut bars = twinnet::train::ProgressBars::new("pairs");
+    let mut trainer = twinnet::Trainer::new(recipe)
+        .resume(args.resume)
+        .distributed(&world);
+    if lead && !args.quiet && !json {
+        trainer = trainer.observer(&mut bars);
+    }
+    let trained = trainer.fit(dataset)?;
+    if lead {
+        emit(&trained.save(&out)?, json)?;
+        if !json {
+            say(format!(
+                "model written to {} ({} ranks)",
+                out.display(),
+                world.size()
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "mpi"))]
+fn train_distributed(_args: &Args, _json: bool) -> Result<()> {
+    bail!("--distributed mpi needs twinnet built with the `mpi` feature (cargo build --release --features mpi, with an MPI library such as OpenMPI installed)")
+}
+
+/// Trains as the flags (and `--config`) say; returns the report and the model directory written.
+fn train_with(args: &Args, json: bool) -> Result<(TrainReport, PathBuf)> {
+    let recipe = args.recipe()?;
+    let out = data_and_out(args, &recipe)?;
     let (dataset, spec) = recipe.load_data()?;
     let tower = recipe.tower_config(dataset.shape())?;
     let (cfg, bars) = (recipe.train_config(), !args.quiet && !json);

@@ -9,6 +9,7 @@
 
 use super::observer::{EpochEnd, Interrupted, Observer, StepProgress};
 use super::optim::OptimSettings;
+use crate::distributed::Collective;
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -52,6 +53,25 @@ pub(crate) trait Task: Sync {
     ) -> Option<(f32, GradientsParams, usize)> {
         let (loss, tuples) = self.loss(net, batch, inputs)?;
         Some(backward_step(loss, tuples, net))
+    }
+    /// Rank `rank`'s share of `batch` when `size` ranks train together (each rank prepares and
+    /// embeds only its share). Model kinds that cannot train on several ranks refuse.
+    fn shard(&self, _batch: &Self::Batch, _rank: usize, _size: usize) -> Result<Self::Batch> {
+        bail!("this model kind does not train on several ranks (--distributed) yet")
+    }
+    /// Data-parallel [`Task::gradients`]: the whole `batch`'s loss from this rank's `shard`
+    /// (embedded from `inputs`) and every other rank's gathered embeddings, and its gradients
+    /// already reduced over the ranks; `None` (on every rank alike) skips the batch. Called only
+    /// for a task whose [`Task::shard`] succeeded.
+    fn sharded_gradients(
+        &self,
+        _net: &Self::Net,
+        _batch: &Self::Batch,
+        _shard: &Self::Batch,
+        _inputs: Self::Inputs,
+        _world: &dyn Collective,
+    ) -> Option<(f32, GradientsParams, usize)> {
+        unreachable!("sharded_gradients of a task without shards")
     }
     /// Validates the inference copy of the module.
     fn validate(&self, net: &Self::Net) -> Result<Self::Validation>;
@@ -155,6 +175,7 @@ pub(crate) fn run_epochs<T: Task>(
     validate_every: Option<usize>,
     mut state: LoopState,
     observer: &mut dyn Observer,
+    world: &dyn Collective,
     mut on_epoch: impl FnMut(EpochDone<'_, T>) -> Result<EpochEnd>,
 ) -> Result<(T::Net, LoopState)> {
     let steps_per_epoch = task.batches(1)?.len();
@@ -172,6 +193,7 @@ pub(crate) fn run_epochs<T: Task>(
             &mut state.step,
             validate_every,
             observer,
+            world,
         )?;
         net = next;
         if stats.steps == 0 {
@@ -226,8 +248,18 @@ fn train_epoch<T: Task>(
     step: &mut usize,
     validate_every: Option<usize>,
     observer: &mut dyn Observer,
+    world: &dyn Collective,
 ) -> Result<(T::Net, EpochStats)> {
     let batches = task.batches(epoch)?;
+    // With several ranks each prepares only its share of every batch.
+    let shards = if world.size() > 1 {
+        let (rank, size) = (world.rank(), world.size());
+        let shards: Result<Vec<T::Batch>> =
+            batches.iter().map(|b| task.shard(b, rank, size)).collect();
+        Some(shards?)
+    } else {
+        None
+    };
     let total: usize = batches.iter().map(|b| task.units(b)).sum();
     observer.epoch_started(epoch, epochs, total as u64);
     let started = Instant::now();
@@ -237,9 +269,9 @@ fn train_epoch<T: Task>(
     let net = std::thread::scope(|scope| -> Result<T::Net> {
         let mut net = net;
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let batches = &batches;
+        let work = shards.as_ref().unwrap_or(&batches);
         scope.spawn(move || {
-            for (k, batch) in batches.iter().enumerate() {
+            for (k, batch) in work.iter().enumerate() {
                 if tx.send(task.prepare(batch, epoch, k)).is_err() {
                     break; // the training loop stopped early
                 }
@@ -248,7 +280,11 @@ fn train_epoch<T: Task>(
         for (k, batch) in batches.iter().enumerate() {
             let inputs = rx.recv().context("the batch loader thread stopped")?;
             stats.seen += task.units(batch);
-            let Some((value, grads, tuples)) = task.gradients(&net, batch, inputs) else {
+            let step_result = match &shards {
+                Some(shards) => task.sharded_gradients(&net, batch, &shards[k], inputs, world),
+                None => task.gradients(&net, batch, inputs),
+            };
+            let Some((value, grads, tuples)) = step_result else {
                 stats.empty_batches += 1;
                 continue;
             };
@@ -272,7 +308,10 @@ fn train_epoch<T: Task>(
                 units_per_s: stats.seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 learning_rate: lr,
             });
-            if observer.stop_requested() {
+            // Ranks stop together: one rank leaving alone would leave the others waiting.
+            let stop = observer.stop_requested();
+            let stop_all = world.size() > 1 && !world.all(!stop);
+            if stop || stop_all {
                 observer.abandoned();
                 let step = *step;
                 return Err(Interrupted { epoch, step }.into());

@@ -2,18 +2,23 @@
 //! loss of a batch through the one tower, validation on fixed held-out pairs.
 
 use super::data::Split;
-use super::engine::Task;
+use super::engine::{backward_step, Task};
 use super::net::SiameseNet;
-use super::step::{batch_inputs, batch_loss, Batch, BatchInputs};
+use super::step::{
+    batch_embeddings, batch_inputs, batch_loss, batch_objective, gathered_embeddings, Batch,
+    BatchInputs,
+};
 use super::{SamplerKind, TrainConfig};
 use crate::backend;
 use crate::batch::InputSpec;
+use crate::distributed::{reduce_gradients, Collective};
 use crate::eval::{calibrate_threshold, embed_items, evaluate_pairs, VerificationMetrics};
 use crate::loss::LossKind;
 use crate::sampling::{balanced_pairs, random_triplets, rng_for, stream, Miner, PkSampler};
 use crate::score::Scorer;
 use anyhow::{bail, Result};
 use burn::module::Module;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 
@@ -64,6 +69,41 @@ impl Task for ImageTask<'_> {
             self.cfg,
             &self.device,
         )
+    }
+
+    fn shard(&self, batch: &Batch, rank: usize, size: usize) -> Result<Batch> {
+        if batch.len() < size {
+            bail!(
+                "a batch of {} is smaller than the {size} ranks (every rank needs a share); choose `pairs-per-epoch` or `batch-size` so that the last batch is not this small",
+                batch.len()
+            );
+        }
+        Ok(batch.share(rank, size))
+    }
+
+    fn sharded_gradients(
+        &self,
+        net: &SiameseNet,
+        batch: &Batch,
+        _shard: &Batch,
+        inputs: BatchInputs,
+        world: &dyn Collective,
+    ) -> Option<(f32, GradientsParams, usize)> {
+        let local = batch_embeddings(net, inputs, self.input, &self.device);
+        let e = gathered_embeddings(world, batch, local);
+        let loss = batch_objective(net, batch, e, self.split, self.cfg);
+        // Every rank computed the same loss from the same gathered values; agreeing anyway
+        // keeps the ranks in lock-step should that ever not hold.
+        if !world.all(loss.is_some()) {
+            return None;
+        }
+        let (loss, tuples) = loss?;
+        let (value, mut grads, tuples) = backward_step(loss, tuples, net);
+        if !world.all(value.is_finite()) {
+            return Some((f32::NAN, GradientsParams::new(), tuples));
+        }
+        reduce_gradients(world, &mut grads, &net.tower, net.head.as_ref());
+        Some((value, grads, tuples))
     }
 
     fn validate(&self, net: &SiameseNet) -> Result<(VerificationMetrics, f32)> {
@@ -136,7 +176,7 @@ fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<B
             return Ok(pk
                 .batches(index, n, &mut rng)
                 .into_iter()
-                .map(Batch::Pk)
+                .map(Batch::pk)
                 .collect());
         }
         (Some(_), SamplerKind::Views, _) => {
@@ -147,7 +187,7 @@ fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<B
             items.truncate(per_epoch.min(items.len()));
             return Ok(items
                 .chunks_exact(cfg.classes_per_batch)
-                .map(|c| Batch::Pk(c.iter().flat_map(|&i| [i, i]).collect()))
+                .map(|c| Batch::pk(c.iter().flat_map(|&i| [i, i]).collect()))
                 .collect());
         }
         (Some(index), _, LossKind::Triplet) => random_triplets(index, per_epoch, &mut rng)?
@@ -166,7 +206,7 @@ fn epoch_batches(split: &Split, cfg: &TrainConfig, epoch: usize) -> Result<Vec<B
     };
     Ok(tuples
         .chunks(cfg.batch_size)
-        .map(|c| Batch::Tuples(c.to_vec()))
+        .map(|c| Batch::tuples(c.to_vec()))
         .collect())
 }
 

@@ -11,6 +11,7 @@ use super::{SamplerKind, TrainConfig};
 use crate::backend;
 use crate::batch::InputSpec;
 use crate::data::Dataset;
+use crate::distributed::{Collective, Local};
 use crate::fsutil::{write_atomic, DirLock};
 use crate::loss::{KochHead, LossKind};
 use crate::model::{save_model_with_head, Manifest, TrainingSummary};
@@ -102,7 +103,10 @@ pub fn train_observed(
     resume: bool,
     observer: &mut dyn Observer,
 ) -> Result<TrainReport> {
-    fit_image(data, data_spec, tower_cfg, cfg, out, resume, observer)?.save(out)
+    fit_image(
+        data, data_spec, tower_cfg, cfg, out, resume, observer, &Local,
+    )?
+    .save(out)
 }
 
 /// A trained image model in memory: its weights, the manifest it will be written with and the
@@ -115,8 +119,9 @@ pub struct Trained {
     pub history: Vec<EpochMetrics>,
     /// Epoch the run started from (0 unless resumed).
     pub resumed_from: usize,
-    /// The output folder stays locked until the model is saved (the value dropped).
-    _lock: DirLock,
+    /// The output folder stays locked until the model is saved (the value dropped); only the
+    /// writing rank (rank 0) holds it.
+    _lock: Option<DirLock>,
 }
 
 /// Locks a run's output folder (created if missing) for as long as the run writes there: a
@@ -158,6 +163,11 @@ impl Trained {
 
 /// Trains as [`train_observed`] does, with checkpoints in `out`, and returns the model in
 /// memory instead of writing it.
+///
+/// With several ranks in `world`, each trains on its share of every batch and the batch is
+/// the ranks' together: `batch-size` (and a P×K batch's `classes-per-batch`) is per rank, so
+/// N ranks on batch B step as one process on batch N·B would. Rank 0 alone locks `out` and
+/// writes the checkpoints and `metrics.jsonl`; every rank reads them on `resume`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_image(
     data: Dataset,
@@ -167,7 +177,19 @@ pub(crate) fn fit_image(
     out: &Path,
     resume: bool,
     observer: &mut dyn Observer,
+    world: &dyn Collective,
 ) -> Result<Trained> {
+    let whole;
+    let cfg = if world.size() > 1 {
+        let mut c = cfg.clone();
+        c.batch_size *= world.size();
+        c.classes_per_batch *= world.size();
+        whole = c;
+        &whole
+    } else {
+        cfg
+    };
+    let writes = world.rank() == 0;
     cfg.check()?;
     check_recipe(
         cfg,
@@ -199,7 +221,11 @@ pub(crate) fn fit_image(
                 .then(|| KochHead::new(tower_cfg.embedding_dim(), &device)),
         })
     };
-    let lock = lock_output(out)?;
+    let lock = if writes {
+        Some(lock_output(out)?)
+    } else {
+        None
+    };
     let mut best_net = None;
     let (mut state, net, mut optim) = if resume {
         let (state, net, optim) = Checkpoint::load(out, &device, cfg.optim().build())?;
@@ -255,6 +281,7 @@ pub(crate) fn fit_image(
         cfg.validate_every,
         progress,
         observer,
+        world,
         |done| {
             let (val, threshold) = done.validation;
             let metrics = EpochMetrics {
@@ -281,13 +308,15 @@ pub(crate) fn fit_image(
             state.epoch = done.epoch;
             state.config.epochs = cfg.epochs;
             state.progress = done.state.clone();
-            write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
             let best = if cfg.keep_best {
                 best_net.as_ref()
             } else {
                 None
             };
-            save_checkpoint(out, done.net, done.optim, &state, best)?;
+            if writes {
+                write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
+                save_checkpoint(out, done.net, done.optim, &state, best)?;
+            }
             Ok(EpochEnd {
                 epoch: done.epoch,
                 epochs: cfg.epochs,

@@ -5,25 +5,56 @@ use super::data::Split;
 use super::net::SiameseNet;
 use super::{SamplerKind, TrainConfig};
 use crate::batch::InputSpec;
+use crate::distributed::{gather_rows, share, Collective};
 use crate::loss::{LossKind, Structure};
 use crate::sampling::rng_for;
 use crate::tower::Encoder;
 use burn::tensor::{Device, Tensor};
 
-/// One batch of training work.
+/// One batch of training work (or one rank's share of it).
+#[derive(Clone)]
 pub(crate) enum Batch {
-    /// Fixed tuples: `(items, same)`; pairs have 2 items, triplets 3.
-    Tuples(Vec<(Vec<usize>, bool)>),
-    /// A P×K batch of items (K consecutive items share a class).
-    Pk(Vec<usize>),
+    /// Fixed tuples: `(items, same)`; pairs have 2 items, triplets 3. `offset`: where the
+    /// first tuple sits in the whole batch (0 unless this is a rank's share).
+    Tuples {
+        tuples: Vec<(Vec<usize>, bool)>,
+        offset: usize,
+    },
+    /// A P×K batch of items (K consecutive items share a class); `offset` as for tuples.
+    Pk { items: Vec<usize>, offset: usize },
 }
 
 impl Batch {
+    /// A whole batch of tuples.
+    pub fn tuples(tuples: Vec<(Vec<usize>, bool)>) -> Self {
+        Batch::Tuples { tuples, offset: 0 }
+    }
+
+    /// A whole P×K batch.
+    pub fn pk(items: Vec<usize>) -> Self {
+        Batch::Pk { items, offset: 0 }
+    }
+
     /// Pairs, triplets or items in the batch (the unit of the throughput figure).
     pub fn len(&self) -> usize {
         match self {
-            Batch::Tuples(t) => t.len(),
-            Batch::Pk(items) => items.len(),
+            Batch::Tuples { tuples, .. } => tuples.len(),
+            Batch::Pk { items, .. } => items.len(),
+        }
+    }
+
+    /// Rank `rank`'s contiguous share of `size`: tuples, or items of a P×K batch.
+    pub fn share(&self, rank: usize, size: usize) -> Self {
+        let part = crate::distributed::share(self.len(), rank, size);
+        match self {
+            Batch::Tuples { tuples, offset } => Batch::Tuples {
+                tuples: tuples[part.clone()].to_vec(),
+                offset: offset + part.start,
+            },
+            Batch::Pk { items, offset } => Batch::Pk {
+                items: items[part.clone()].to_vec(),
+                offset: offset + part.start,
+            },
         }
     }
 }
@@ -32,8 +63,9 @@ impl Batch {
 /// P×K batch). Built on the loader thread while the previous batch trains.
 pub(crate) struct BatchInputs(Vec<Vec<f32>>);
 
-/// The inputs of `batch`. Augmentation draws from the stream of `(epoch, step)`, so the
-/// result does not depend on which thread builds it.
+/// The inputs of `batch`. Augmentation draws from the stream of `(epoch, step)` and, within
+/// it, one stream per slot of the whole batch (tuple position and index), so the result does
+/// not depend on which thread builds it, nor on which rank builds which share.
 pub(crate) fn batch_inputs(
     batch: &Batch,
     split: &Split,
@@ -41,27 +73,35 @@ pub(crate) fn batch_inputs(
     cfg: &TrainConfig,
     aug_seed: (u64, u64),
 ) -> BatchInputs {
-    let images = |items: &[usize]| -> Vec<f32> {
+    // Slot `first + j` of tuple position `position` gets its own stream.
+    let images = |items: &[usize], position: u64, first: usize| -> Vec<f32> {
         match &cfg.augment {
             None => input.normalized(items.iter().map(|&i| split.item(i))),
             Some(aug) => {
-                let mut rng = rng_for(cfg.seed ^ 0xA06, aug_seed.0, aug_seed.1);
                 let owned: Vec<Vec<f32>> = items
                     .iter()
-                    .map(|&i| aug.apply(split.item(i), split.shape, &mut rng))
+                    .enumerate()
+                    .map(|(j, &i)| {
+                        let mut rng = rng_for(cfg.seed ^ 0xA06, aug_seed.0, aug_seed.1);
+                        rng.set_stream(position << 32 | (first + j) as u64);
+                        aug.apply(split.item(i), split.shape, &mut rng)
+                    })
                     .collect();
                 input.normalized(owned.iter().map(Vec::as_slice))
             }
         }
     };
     BatchInputs(match batch {
-        Batch::Tuples(tuples) => {
+        Batch::Tuples { tuples, offset } => {
             let arity = tuples.first().map_or(0, |(t, _)| t.len());
             (0..arity)
-                .map(|k| images(&tuples.iter().map(|(t, _)| t[k]).collect::<Vec<_>>()))
+                .map(|k| {
+                    let items: Vec<usize> = tuples.iter().map(|(t, _)| t[k]).collect();
+                    images(&items, k as u64, *offset)
+                })
                 .collect()
         }
-        Batch::Pk(items) => vec![images(items)],
+        Batch::Pk { items, offset } => vec![images(items, 0, *offset)],
     })
 }
 
@@ -77,16 +117,39 @@ pub(crate) fn batch_loss(
     cfg: &TrainConfig,
     device: &Device,
 ) -> Option<(Tensor<1>, usize)> {
+    let e = batch_embeddings(net, inputs, input, device);
+    batch_objective(net, batch, e, split, cfg)
+}
+
+/// The embeddings of a batch's inputs: every tuple position's rows one after the other (one
+/// block for a P×K batch), in one forward pass through the tower.
+pub(crate) fn batch_embeddings(
+    net: &SiameseNet,
+    inputs: BatchInputs,
+    input: &InputSpec,
+    device: &Device,
+) -> Tensor<2> {
+    let all: Vec<Tensor<4>> = inputs
+        .0
+        .into_iter()
+        .map(|buf| input.tensor(buf, device))
+        .collect();
+    net.tower.encode(Tensor::cat(all, 0))
+}
+
+/// The objective of a whole batch on its embeddings `e` (laid out as [`batch_embeddings`]
+/// lays them out).
+pub(crate) fn batch_objective(
+    net: &SiameseNet,
+    batch: &Batch,
+    e: Tensor<2>,
+    split: &Split,
+    cfg: &TrainConfig,
+) -> Option<(Tensor<1>, usize)> {
     let objective = cfg.objective();
     let head = net.head.as_ref();
     match batch {
-        Batch::Tuples(tuples) => {
-            let all: Vec<Tensor<4>> = inputs
-                .0
-                .into_iter()
-                .map(|buf| input.tensor(buf, device))
-                .collect();
-            let e = net.tower.encode(Tensor::cat(all, 0));
+        Batch::Tuples { tuples, .. } => {
             if cfg.loss == LossKind::Triplet {
                 return objective.forward(e, Structure::Triplets, head);
             }
@@ -101,13 +164,7 @@ pub(crate) fn batch_loss(
                 head,
             )
         }
-        Batch::Pk(items) => {
-            let buf = inputs
-                .0
-                .into_iter()
-                .next()
-                .expect("one input buffer for a P×K batch");
-            let e = net.tower.encode(input.tensor(buf, device));
+        Batch::Pk { items, .. } => {
             if cfg.loss == LossKind::Mnrl {
                 // The first two items of each class: anchor and positive; the other classes'
                 // positives are the anchor's negatives.
@@ -122,4 +179,33 @@ pub(crate) fn batch_loss(
             objective.forward(e, Structure::Labels(&labels), head)
         }
     }
+}
+
+/// The whole batch's embeddings from this rank's (`local`, embedded from its share) and every
+/// other rank's, gathered: each tuple position's rows in rank order, as one process embedding
+/// the whole batch would lay them out.
+pub(crate) fn gathered_embeddings(
+    world: &dyn Collective,
+    batch: &Batch,
+    local: Tensor<2>,
+) -> Tensor<2> {
+    let size = world.size();
+    let shares: Vec<usize> = (0..size)
+        .map(|r| share(batch.len(), r, size).len())
+        .collect();
+    let arity = match batch {
+        Batch::Tuples { tuples, .. } => tuples.first().map_or(1, |(t, _)| t.len()),
+        Batch::Pk { .. } => 1,
+    };
+    let rows: Vec<usize> = shares.iter().map(|n| n * arity).collect();
+    let parts = gather_rows(world, local, &rows);
+    let mut blocks = Vec::with_capacity(arity * size);
+    for k in 0..arity {
+        for (part, &n) in parts.iter().zip(&shares) {
+            if n > 0 {
+                blocks.push(part.clone().narrow(0, k * n, n));
+            }
+        }
+    }
+    Tensor::cat(blocks, 0)
 }

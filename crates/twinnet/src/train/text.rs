@@ -420,6 +420,7 @@ pub fn finetune_text_observed(
         cfg.validate_every,
         progress,
         observer,
+        &crate::distributed::Local,
         |done| {
             let stats = done.stats;
             let record = TextEpoch {

@@ -303,6 +303,7 @@ pub fn train_tracker(
         cfg.validate_every,
         progress,
         observer,
+        &crate::distributed::Local,
         |done| {
             let stats = done.stats;
             let record = TrackEpoch {

@@ -5,6 +5,7 @@ use super::observer::{Observer, Silent};
 use super::run::{fit_image, Trained};
 use super::track::{train_tracker, TrackTrainReport};
 use crate::data::Dataset;
+use crate::distributed::{Collective, Local};
 use crate::recipe::Recipe;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -47,6 +48,7 @@ pub struct Trainer<'o> {
     recipe: Recipe,
     observer: Option<&'o mut dyn Observer>,
     resume: bool,
+    world: Option<&'o dyn Collective>,
 }
 
 impl<'o> Trainer<'o> {
@@ -56,7 +58,16 @@ impl<'o> Trainer<'o> {
             recipe,
             observer: None,
             resume: false,
+            world: None,
         }
+    }
+
+    /// Trains data-parallel with the other ranks of `world` (e.g. [`crate::distributed::Mpi`]):
+    /// each rank trains on its share of every batch, `batch-size` is per rank, and rank 0
+    /// alone writes checkpoints and metrics (see [`crate::distributed`]). Image models only.
+    pub fn distributed(mut self, world: &'o dyn Collective) -> Self {
+        self.world = Some(world);
+        self
     }
 
     /// Reports progress to `observer` (default: nothing).
@@ -81,6 +92,9 @@ impl<'o> Trainer<'o> {
         let Some(out) = self.recipe.out.clone() else {
             anyhow::bail!("`out` is required to train a tracker");
         };
+        if self.world.is_some_and(|w| w.size() > 1) {
+            anyhow::bail!("a tracker does not train on several ranks (--distributed) yet; train it in one process");
+        }
         // `cnn` is the recipe default, so only another explicit tower is a contradiction.
         if !matches!(self.recipe.tower.as_str(), "siamfc" | "cnn") {
             let tower = &self.recipe.tower;
@@ -119,6 +133,7 @@ impl<'o> Trainer<'o> {
             &dir,
             self.resume,
             observer,
+            self.world.unwrap_or(&Local),
         )
     }
 }
