@@ -180,6 +180,44 @@ fn two_ranks_gather_the_pk_batch_for_batch_hard_mining() {
 
 #[test]
 #[ignore = "needs mpirun (OpenMPI); .ci/run runs it with --features mpi -- --ignored"]
+fn two_ranks_share_in_batch_negatives_for_mnrl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    // 10 steps: the sums over ranks and over the batch round differently, and over many more
+    // steps that grows (25 steps here: 1.8e-4, once a max-pool's choice flips).
+    let flags = [
+        "--pairs-per-epoch",
+        "200",
+        "--epochs",
+        "1",
+        "--sampler",
+        "pk",
+        "--per-class",
+        "2",
+        "--loss",
+        "mnrl",
+        "--distance",
+        "cosine",
+    ];
+    run(train(
+        1,
+        &one,
+        &[&flags[..], &["--classes-per-batch", "10"]].concat(),
+    ));
+    run(train(
+        2,
+        &two,
+        &[&flags[..], &["--classes-per-batch", "5"]].concat(),
+    ));
+    let d = max_difference(&one, &two);
+    assert!(
+        d <= 1e-5,
+        "MNRL over the gathered batch: weights differ by {d}"
+    );
+}
+
+#[test]
+#[ignore = "needs mpirun (OpenMPI); .ci/run runs it with --features mpi -- --ignored"]
 fn a_killed_rank_fails_the_run_and_resume_continues_from_the_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("killed");
@@ -225,8 +263,14 @@ fn a_killed_rank_fails_the_run_and_resume_continues_from_the_checkpoint() {
         !status.success(),
         "mpirun must exit non-zero when a rank dies"
     );
-    let done = metrics_lines(&out);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("checkpoint/state.json")).unwrap()).unwrap();
+    let done = state["epoch"].as_u64().unwrap() as usize;
     assert!((1..6).contains(&done), "{done} epochs before the kill");
+    assert!(
+        metrics_lines(&out) <= done,
+        "metrics.jsonl ahead of the checkpoint"
+    );
     let o = run(train(
         2,
         &out,

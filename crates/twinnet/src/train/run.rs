@@ -313,9 +313,11 @@ pub(crate) fn fit_image(
             } else {
                 None
             };
+            // The checkpoint first: an epoch in metrics.jsonl is always one a resume can start
+            // after, even when the run is killed between the two writes.
             if writes {
-                write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
                 save_checkpoint(out, done.net, done.optim, &state, best)?;
+                write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
             }
             Ok(EpochEnd {
                 epoch: done.epoch,

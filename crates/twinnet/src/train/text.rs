@@ -449,8 +449,9 @@ pub fn finetune_text_observed(
             }
             state.history.push(record.clone());
             state.progress = done.state.clone();
-            write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
+            // The checkpoint before metrics.jsonl: every epoch listed there can be resumed after.
             save_checkpoint(out, done.net, done.optim, &state, None)?;
+            write_jsonl(&out.join("metrics.jsonl"), &state.history)?;
             let v = &record.validation;
             Ok(EpochEnd {
                 epoch: done.epoch,
