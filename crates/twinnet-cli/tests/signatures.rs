@@ -64,24 +64,33 @@ fn train_signatures(data: &Path, out: &Path, extra: &[&str]) -> std::process::Ou
     twinnet(&args)
 }
 
+/// A synthetic folder of `writers` writers under `root` and a model trained on it with
+/// `extra` flags (asserted to succeed): (data folder, model folder).
+fn trained(
+    root: &Path,
+    writers: u32,
+    genuine: u32,
+    forged: u32,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let data = root.join("sigs");
+    signature_folder(&data, writers, genuine, forged);
+    let model = root.join("model");
+    let o = train_signatures(&data, &model, extra);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (data, model)
+}
+
 #[test]
 fn writers_train_apart_and_forgeries_are_scored_by_kind() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("sigs");
-    signature_folder(&data, 8, 5, 3);
-    let model = tmp.path().join("model");
-    let o = train_signatures(
-        &data,
-        &model,
-        &[
-            "--classes",
-            "user1,user2,user3,user4",
-            "--val-classes",
-            "user5,user6",
-            "--json",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let flags = [
+        "--classes",
+        "user1,user2,user3,user4",
+        "--val-classes",
+        "user5,user6",
+    ];
+    let (data, model) = trained(tmp.path(), 8, 5, 3, &flags);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["input"]["handwriting"]["threshold"], "otsu");
@@ -206,4 +215,162 @@ fn bad_signature_folders_are_refused_by_writer_and_file() {
     let o = train_sample(&out, 64, &["--val-classes", "1"]);
     assert_fails_with(&o, "val-classes");
     assert!(!out.exists());
+}
+
+#[test]
+fn a_writer_enrolled_in_a_gallery_is_verified_by_claim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flags = [
+        "--classes",
+        "user1,user2,user3",
+        "--val-classes",
+        "user4,user5",
+    ];
+    let (data, model) = trained(tmp.path(), 6, 5, 2, &flags);
+    let m = model.to_str().unwrap();
+    let gallery = tmp.path().join("bank");
+    let g = gallery.to_str().unwrap();
+    let file = |kind: &str, v: u32| data.join(format!("user6/{kind}/U6S{v}.png"));
+    let refs: Vec<String> = (0..3)
+        .map(|v| file("genuine", v).to_str().unwrap().to_string())
+        .collect();
+    let mut enrol = vec![
+        "gallery",
+        "enroll",
+        "--model",
+        m,
+        "--gallery",
+        g,
+        "--label",
+        "user6",
+    ];
+    enrol.extend(refs.iter().map(String::as_str));
+    let o = twinnet(&enrol);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let claim = |questioned: &Path, extra: &[&str]| -> serde_json::Value {
+        let q = questioned.to_str().unwrap();
+        let mut args = vec![
+            "verify",
+            "--model",
+            m,
+            q,
+            "--claim",
+            "user6",
+            "--gallery",
+            g,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = twinnet(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // A questioned signature against the three references: the mean and min of the three
+    // pair distances `verify A B` gives, decided at the model's threshold by the mean.
+    let q = file("genuine", 4);
+    let c = claim(&q, &[]);
+    let pair = |r: &str| -> f64 {
+        let o = twinnet(&["verify", "--model", m, q.to_str().unwrap(), r, "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["distance"]
+            .as_f64()
+            .unwrap()
+    };
+    let d: Vec<f64> = refs.iter().map(|r| pair(r)).collect();
+    let mean = d.iter().sum::<f64>() / 3.0;
+    let min = d.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(c["claim"], "user6");
+    assert_eq!(c["references"], 3);
+    assert_eq!(c["matches"].as_array().unwrap().len(), 3);
+    assert!(
+        (c["mean_distance"].as_f64().unwrap() - mean).abs() < 1e-5,
+        "{c} vs {d:?}"
+    );
+    assert!(
+        (c["min_distance"].as_f64().unwrap() - min).abs() < 1e-5,
+        "{c} vs {d:?}"
+    );
+    assert_eq!(c["score"], "mean");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("manifest.json")).unwrap()).unwrap();
+    let t = manifest["threshold"].as_f64().unwrap();
+    assert!((c["threshold"].as_f64().unwrap() - t).abs() < 1e-6);
+    assert_eq!(c["accepted"], mean <= t, "{c}");
+    // An enrolled reference itself is at distance 0 from its copy: accepted by the closest
+    // reference even at a tiny threshold; a forgery is not at distance 0 from any.
+    let own = claim(
+        &file("genuine", 0),
+        &["--score", "min", "--threshold", "0.0001"],
+    );
+    assert_eq!(
+        (own["accepted"].as_bool(), own["score"].as_str()),
+        (Some(true), Some("min"))
+    );
+    let fake = claim(
+        &file("forged", 0),
+        &["--score", "min", "--threshold", "0.0001"],
+    );
+    assert_eq!(fake["accepted"], false, "{fake}");
+    // The table line says the verdict.
+    let o = twinnet(&[
+        "verify",
+        "--model",
+        m,
+        q.to_str().unwrap(),
+        "--claim",
+        "user6",
+        "--gallery",
+        g,
+    ]);
+    let line = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        line.contains("claim 'user6'") && line.contains("3 references"),
+        "{line}"
+    );
+
+    // Bad claims: nobody enrolled as the label, two inputs, no gallery, --claim without one.
+    let q = q.to_str().unwrap();
+    let o = twinnet(&[
+        "verify",
+        "--model",
+        m,
+        q,
+        "--claim",
+        "user9",
+        "--gallery",
+        g,
+    ]);
+    assert_fails_with(&o, "no references enrolled as 'user9'");
+    let o = twinnet(&[
+        "verify",
+        "--model",
+        m,
+        q,
+        q,
+        "--claim",
+        "user6",
+        "--gallery",
+        g,
+    ]);
+    assert_fails_with(&o, "give one input");
+    let missing = tmp.path().join("nobank");
+    let o = twinnet(&[
+        "verify",
+        "--model",
+        m,
+        q,
+        "--claim",
+        "user6",
+        "--gallery",
+        missing.to_str().unwrap(),
+    ]);
+    assert_fails_with(&o, "is not a gallery");
+    let o = twinnet(&["verify", "--model", m, q, "--claim", "user6"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--gallery"),
+        "{}",
+        stderr(&o)
+    );
+    let o = twinnet(&["verify", "--model", m, q]);
+    assert_fails_with(&o, "give two inputs");
 }

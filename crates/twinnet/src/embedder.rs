@@ -6,7 +6,7 @@ use crate::data::{
 };
 use crate::distance::Distance;
 pub use crate::embedder_inputs::Embedded;
-use crate::gallery::{open_gallery, AnyGallery, Identification};
+use crate::gallery::{open_gallery, AnyGallery, ClaimCheck, ClaimScore, Identification};
 use crate::model::TwinModel;
 use crate::score::Scorer;
 #[cfg(feature = "text")]
@@ -371,6 +371,25 @@ impl Embedder {
         let query = self.embed(std::slice::from_ref(input))?.remove(0);
         let matches = gallery.search(&query, top_k)?;
         Ok(Identification::decide(matches, threshold))
+    }
+
+    /// Whether `input` is who it claims to be: compared with every reference enrolled as
+    /// `claim` in `gallery`, scored by `score`, accepted within `threshold` (the model's
+    /// calibrated one when `None`).
+    pub fn verify_claim(
+        &self,
+        gallery: &AnyGallery,
+        input: &Input,
+        claim: &str,
+        score: ClaimScore,
+        threshold: Option<f32>,
+    ) -> Result<ClaimCheck> {
+        let Some(threshold) = threshold.or(self.threshold()) else {
+            bail!("the model has no calibrated threshold; give `threshold`");
+        };
+        check_threshold(threshold)?;
+        let query = self.embed(std::slice::from_ref(input))?.remove(0);
+        ClaimCheck::decide(claim, gallery.label_hits(&query, claim)?, score, threshold)
     }
 
     /// Opens (or starts) the gallery `spec` names — a directory or a `postgres://` URL — for

@@ -33,6 +33,25 @@ fn contract(spec: &str) {
     assert!((hits[2].distance - (2.1f32 * 2.1 + 16.0).sqrt()).abs() < 1e-4);
     assert_eq!(hits[0].id, ids[2]);
     assert_eq!(g.search(&[0.9, 0.0, 0.0], 1).unwrap().len(), 1);
+    // A label's entries alone (a claim's references), nearest first, exact distances.
+    let more = g
+        .add(vec![
+            item("ann", [0.0, 2.0, 0.0]),
+            item("ann", [0.5, 0.0, 0.0]),
+        ])
+        .unwrap();
+    let refs = g.label_hits(&[0.9, 0.0, 0.0], "ann").unwrap();
+    let got: Vec<(u64, f32)> = refs.iter().map(|h| (h.id, h.distance)).collect();
+    assert_eq!(got.len(), 3, "{refs:?}");
+    assert_eq!((got[0].0, got[1].0, got[2].0), (more[1], ids[0], more[0]));
+    assert!((got[0].1 - 0.4).abs() < 1e-5 && (got[1].1 - 0.9).abs() < 1e-5);
+    assert!((got[2].1 - (0.81f32 + 4.0).sqrt()).abs() < 1e-5);
+    assert!(refs.iter().all(|h| h.label == "ann"));
+    assert!(g.label_hits(&[0.9, 0.0, 0.0], "nobody").unwrap().is_empty());
+    assert!(g.label_hits(&[1.0], "ann").is_err());
+    for id in more {
+        assert!(g.remove(id).unwrap());
+    }
 
     // Bad input changes nothing.
     assert!(g.add(vec![item(" ", [0.0, 1.0, 0.0])]).is_err());

@@ -398,6 +398,30 @@ impl GalleryStore for DirGallery {
         self.header.entries.len()
     }
 
+    fn label_hits(&self, query: &[f32], label: &str) -> Result<Vec<Hit>> {
+        let d = self.header.dim;
+        if query.len() != d {
+            bail!("query has {} values, the gallery {d}", query.len());
+        }
+        let mut hits: Vec<Hit> = self
+            .header
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.label == label)
+            .map(|(p, e)| Hit {
+                id: e.id,
+                label: e.label.clone(),
+                distance: self
+                    .header
+                    .distance
+                    .between(&self.rows[p * d..(p + 1) * d], query),
+            })
+            .collect();
+        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
+        Ok(hits)
+    }
+
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
         if query.len() != self.header.dim {
             bail!(

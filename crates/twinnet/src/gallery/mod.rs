@@ -9,11 +9,13 @@ pub mod ann;
 #[cfg(not(feature = "ann"))]
 #[path = "no_ann.rs"]
 pub mod ann;
+mod claim;
 mod dir;
 pub(crate) mod file;
 #[cfg(feature = "gallery-pg")]
 pub mod pg;
 
+pub use claim::{ClaimCheck, ClaimScore};
 pub use dir::{DirGallery, DEFAULT_INDEX_ABOVE, GALLERY_FILE};
 #[cfg(feature = "gallery-pg")]
 pub use pg::PgGallery;
@@ -138,6 +140,9 @@ pub trait GalleryStore {
     }
     /// The `k` nearest entries to `query`, nearest first (ties by id).
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>>;
+    /// Every entry enrolled as `label`, with its exact distance from `query`, nearest first
+    /// (ties by id): the references a claim of identity is checked against.
+    fn label_hits(&self, query: &[f32], label: &str) -> Result<Vec<Hit>>;
     /// Whether another process has committed changes this copy has not read (cheap to ask:
     /// a long-lived holder such as the server asks before every read).
     fn is_stale(&self) -> bool {

@@ -88,6 +88,24 @@ fn connect(url: &str) -> Result<(Client, String)> {
 }
 
 impl PgGallery {
+    /// Rows of (id, label, embedding) as hits with exact distances from `query`, nearest first
+    /// (ties by id): pgvector's order is approximate once it indexes.
+    fn ranked(&self, rows: &[postgres::Row], query: &[f32]) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = rows
+            .iter()
+            .map(|r| {
+                let e: Vector = r.get(2);
+                Hit {
+                    id: r.get::<_, i64>(0) as u64,
+                    label: r.get(1),
+                    distance: self.distance.between(e.as_slice(), query),
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
+        hits
+    }
+
     /// Opens the gallery named in `url`, creating its table and index on first use. Refuses a
     /// gallery made by another model or of another dimension.
     pub fn open(url: &str, fingerprint: &str, dim: usize, distance: Distance) -> Result<Self> {
@@ -269,6 +287,21 @@ impl GalleryStore for PgGallery {
         self.len
     }
 
+    fn label_hits(&self, query: &[f32], label: &str) -> Result<Vec<Hit>> {
+        if query.len() != self.dim {
+            bail!("query has {} values, the gallery {}", query.len(), self.dim);
+        }
+        let mut client = self.client.lock().map_err(|_| poisoned())?;
+        let rows = client.query(
+            &format!(
+                "SELECT id, label, embedding FROM {} WHERE label = $1",
+                self.table
+            ),
+            &[&label],
+        )?;
+        Ok(self.ranked(&rows, query))
+    }
+
     fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
         if query.len() != self.dim {
             bail!("query has {} values, the gallery {}", query.len(), self.dim);
@@ -288,18 +321,7 @@ impl GalleryStore for PgGallery {
                 &(k as i64).max(MIN_CANDIDATES),
             ],
         )?;
-        let mut hits: Vec<Hit> = rows
-            .iter()
-            .map(|r| {
-                let e: Vector = r.get(2);
-                Hit {
-                    id: r.get::<_, i64>(0) as u64,
-                    label: r.get(1),
-                    distance: self.distance.between(e.as_slice(), query),
-                }
-            })
-            .collect();
-        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
+        let mut hits = self.ranked(&rows, query);
         hits.truncate(k);
         Ok(hits)
     }
