@@ -127,3 +127,11 @@ put("http_json", "embed-text", "e" + json.dumps({"text": "a cat"}))
 put("http_json", "verify", "v" + json.dumps({"a": {"image": img}, "b": {"image": img}, "threshold": 0.5}))
 put("http_json", "identify", "i" + json.dumps({"image": img, "top_k": 3, "threshold": 1.0}))
 put("http_json", "enroll", "g" + json.dumps({"label": "ann", "image": img, "source": "seed"}))
+
+# tfjs: a TensorFlow.js weights manifest, a NUL byte, then the bytes of its one shard `w.bin`.
+tfjs = json.dumps([{"paths": ["w.bin"], "weights": [
+    {"name": "conv/filters", "shape": [1, 1, 1, 2], "dtype": "float32",
+     "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0}},
+    {"name": "conv/bias", "shape": [2], "dtype": "float32"},
+    {"name": "size", "shape": [], "dtype": "int32"}]}])
+put("tfjs", "quantized", tfjs.encode() + b"\0" + bytes([0, 4]) + struct.pack("<2f", 0.5, -0.5) + struct.pack("<i", 7))

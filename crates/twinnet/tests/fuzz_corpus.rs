@@ -50,6 +50,16 @@ fn the_seeds_are_valid_inputs() {
         serde_json::from_slice(&seed("manifest", "image-v1.json")).unwrap();
     let _: twinnet::text::TextManifest =
         serde_json::from_slice(&seed("manifest", "text.json")).unwrap();
+    let tfjs = seed("tfjs", "quantized");
+    let cut = tfjs.iter().position(|&b| b == 0).unwrap();
+    let text = std::str::from_utf8(&tfjs[..cut]).unwrap();
+    let shard = tfjs[cut + 1..].to_vec();
+    let mut w = twinnet::tower::face::parse_tfjs(text, "seed", |_| Ok(shard.clone())).unwrap();
+    assert_eq!(
+        w.take("conv/filters", &[1, 1, 1, 2]).unwrap().values,
+        [-1.0, 1.0]
+    );
+    assert_eq!(w.take("size", &[]).unwrap().values, [7.0]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join(twinnet::gallery::GALLERY_FILE),

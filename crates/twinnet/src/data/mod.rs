@@ -5,6 +5,7 @@
 
 mod augment;
 mod fetch;
+mod fetch_face_api;
 mod fetch_handwriting;
 mod fetch_pets09;
 mod folder;
@@ -23,6 +24,7 @@ mod text_pairs;
 
 pub use augment::{shift_image, AugmentConfig};
 pub use fetch::{fetch, fetch_from, Fetched, FETCHABLE};
+pub use fetch_face_api::{read_networks, FetchedNetwork};
 pub use fetch_handwriting::{OMNIGLOT_SOURCE, SVC2004_SOURCE};
 pub use fetch_pets09::{Pets09Split, PETS09_GT_SOURCE, PETS09_VIDEO};
 pub use folder::{read_image_folder, read_image_folder_at_depth};

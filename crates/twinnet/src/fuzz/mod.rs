@@ -38,6 +38,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manifest", manifest),
     ("safetensors", safetensors),
     ("gallery_file", gallery_file),
+    ("tfjs", tfjs),
     #[cfg(feature = "text")]
     ("tokenizer", tokenizer),
     #[cfg(feature = "serve")]
@@ -51,6 +52,23 @@ pub fn idx(data: &[u8]) {
         assert!(pixels.iter().all(|p| (0.0..=1.0).contains(p)));
     }
     let _ = parse_idx_labels(data.to_vec(), "fuzz.idx1");
+}
+
+/// A TensorFlow.js weights manifest and its one shard `w.bin`: the manifest's text, a NUL
+/// byte, then the shard's bytes.
+pub fn tfjs(data: &[u8]) {
+    let cut = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let Ok(text) = std::str::from_utf8(&data[..cut]) else {
+        return;
+    };
+    let shard = data.get(cut + 1..).unwrap_or_default().to_vec();
+    let got = crate::tower::face::parse_tfjs(text, "fuzz.json", |name| match name {
+        "w.bin" => Ok(shard.clone()),
+        other => anyhow::bail!("no shard {other}"),
+    });
+    if let Ok(w) = got {
+        assert!(w.parameters() <= shard.len(), "more values than bytes");
+    }
 }
 
 /// An image file through the decode limits and the preprocessing. The file's length picks

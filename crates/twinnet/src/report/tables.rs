@@ -230,6 +230,19 @@ impl fmt::Display for Fetched {
                 t.row(vec![dataset.clone(), dest.clone(), n, tr, te, from.clone()]);
                 t.fmt(f)
             }
+            Fetched::Networks {
+                package,
+                dest,
+                networks,
+            } => {
+                let mut t = Table::new(&["network (manifest)", "tensors", "values", "folder"]);
+                for n in networks {
+                    let (k, v) = (n.tensors.to_string(), n.parameters.to_string());
+                    t.row(vec![n.manifest.clone(), k, v, dest.clone()]);
+                }
+                t.fmt(f)?;
+                write!(f, "\nfrom {package}")
+            }
             Fetched::Model {
                 model,
                 dest,

@@ -7,6 +7,7 @@
 
 mod cnn;
 mod encoder;
+pub mod face;
 mod features;
 mod mlp;
 mod siamfc;
