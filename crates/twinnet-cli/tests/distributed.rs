@@ -184,7 +184,7 @@ fn two_ranks_share_in_batch_negatives_for_mnrl() {
     let dir = tempfile::tempdir().unwrap();
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     // 10 steps: the sums over ranks and over the batch round differently, and over many more
-    // steps that grows (25 steps here: 1.8e-4, once a max-pool's choice flips).
+    // steps that grows (25 steps here: 1.8e-4, a jump, as when a max-pool's choice flips).
     let flags = [
         "--pairs-per-epoch",
         "200",
