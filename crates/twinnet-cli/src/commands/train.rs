@@ -240,9 +240,10 @@ fn train_distributed(args: &Args, json: bool) -> Result<()> {
     let world = twinnet::distributed::Mpi::init()?;
     let lead = world.rank() == 0;
     // Only the writing rank checks the folder: another rank could see rank 0's first writes.
-    let out = match lead {
-        true => data_and_out(args, &recipe)?,
-        false => recipe.out.clone().unwrap_or_default(),
+    let out = if lead {
+        Some(data_and_out(args, &recipe)?)
+    } else {
+        None
     };
     let (dataset, _) = recipe.load_data()?;
     let mut bars = twinnet::train::ProgressBars::new("pairs");
@@ -253,7 +254,7 @@ fn train_distributed(args: &Args, json: bool) -> Result<()> {
         trainer = trainer.observer(&mut bars);
     }
     let trained = trainer.fit(dataset)?;
-    if lead {
+    if let Some(out) = out {
         emit(&trained.save(&out)?, json)?;
         if !json {
             say(format!(

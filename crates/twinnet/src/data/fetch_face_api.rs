@@ -27,16 +27,15 @@ pub struct FetchedNetwork {
 
 /// Fetches the package into `work`, checks it, copies `model/` into `dest` (from `from`
 /// instead, when given: a folder of manifests and shards such as the package's `model/`);
-/// returns what each manifest holds, by name.
+/// returns what each manifest holds, by name. Every manifest is read in full before `dest` is
+/// replaced, so a bad copy leaves the old one.
 pub(super) fn fetch_face_api(
     dest: &Path,
     from: Option<&Path>,
     work: &Path,
 ) -> Result<Vec<FetchedNetwork>> {
     if let Some(dir) = from {
-        read_networks(dir)?;
-        copy_files(dir, dest)?;
-        return read_networks(dest);
+        return install_networks(dir, dest);
     }
     let tgz = npm_unpack(FACE_API_PACKAGE, work)?;
     let bytes = std::fs::read(&tgz).with_context(|| format!("cannot read {}", tgz.display()))?;
@@ -44,12 +43,13 @@ pub(super) fn fetch_face_api(
     if sha != FACE_API_TGZ_SHA256 {
         bail!("{FACE_API_PACKAGE}: the tarball's SHA-256 is {sha}, expected {FACE_API_TGZ_SHA256}; refusing a changed package");
     }
-    copy_files(&work.join("package/model"), dest)?;
-    read_networks(dest)
+    install_networks(&work.join("package/model"), dest)
 }
 
-/// The files of `src` (not its folders) in place of `dest`.
-fn copy_files(src: &Path, dest: &Path) -> Result<()> {
+/// The files of `src` (not its folders) in place of `dest`, once `src`'s manifests read in
+/// full (errors name the source's files); returns what they hold.
+fn install_networks(src: &Path, dest: &Path) -> Result<Vec<FetchedNetwork>> {
+    let networks = read_networks(src)?;
     replace_dir(dest, |tmp| {
         std::fs::create_dir_all(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
         let entries =
@@ -62,7 +62,8 @@ fn copy_files(src: &Path, dest: &Path) -> Result<()> {
             }
         }
         Ok(())
-    })
+    })?;
+    Ok(networks)
 }
 
 /// Every `*-weights_manifest.json` in `dir`, read in full, sorted by name.

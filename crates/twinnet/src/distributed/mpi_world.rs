@@ -1,6 +1,5 @@
 //! [`Collective`] over MPI (the `mpi` crate on the system's MPI library, e.g. OpenMPI): every
-//! process `mpirun` (or Slurm, or the Kubernetes MPI Operator) starts is a rank of the world
-//! communicator.
+//! process the MPI launcher (`mpirun`) starts is a rank of the world communicator.
 
 use super::Collective;
 use anyhow::{bail, Result};

@@ -84,20 +84,26 @@ impl ClaimCheck {
             .iter()
             .map(|h| h.distance)
             .fold(f32::INFINITY, f32::min);
-        let decisive = match score {
-            ClaimScore::Mean => mean_distance,
-            ClaimScore::Min => min_distance,
-        };
-        Ok(Self {
+        let mut check = Self {
             claim: claim.to_string(),
             references: n,
             mean_distance,
             min_distance,
             score,
             threshold,
-            accepted: decisive <= threshold,
+            accepted: false,
             matches: hits,
-        })
+        };
+        check.accepted = check.decisive() <= threshold;
+        Ok(check)
+    }
+
+    /// The distance that decides: the mean or the min, as `score` says.
+    pub fn decisive(&self) -> f32 {
+        match self.score {
+            ClaimScore::Mean => self.mean_distance,
+            ClaimScore::Min => self.min_distance,
+        }
     }
 }
 
@@ -113,10 +119,7 @@ impl std::fmt::Display for ClaimCheck {
             "claim '{}' {verdict}: {} distance {:.4} to {} references (mean {:.4}, min {:.4}), threshold {:.4}",
             self.claim,
             self.score,
-            match self.score {
-                ClaimScore::Mean => self.mean_distance,
-                ClaimScore::Min => self.min_distance,
-            },
+            self.decisive(),
             self.references,
             self.mean_distance,
             self.min_distance,

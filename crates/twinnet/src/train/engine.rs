@@ -59,15 +59,14 @@ pub(crate) trait Task: Sync {
     fn shard(&self, _batch: &Self::Batch, _rank: usize, _size: usize) -> Result<Self::Batch> {
         bail!("this model kind does not train on several ranks (--distributed) yet")
     }
-    /// Data-parallel [`Task::gradients`]: the whole `batch`'s loss from this rank's `shard`
-    /// (embedded from `inputs`) and every other rank's gathered embeddings, and its gradients
-    /// already reduced over the ranks; `None` (on every rank alike) skips the batch. Called only
-    /// for a task whose [`Task::shard`] succeeded.
+    /// Data-parallel [`Task::gradients`]: the whole `batch`'s loss from this rank's share
+    /// (embedded from `inputs`, prepared from [`Task::shard`]'s batch) and every other rank's
+    /// gathered embeddings, and its gradients already reduced over the ranks; `None` (on every
+    /// rank alike) skips the batch. Called only for a task whose [`Task::shard`] succeeded.
     fn sharded_gradients(
         &self,
         _net: &Self::Net,
         _batch: &Self::Batch,
-        _shard: &Self::Batch,
         _inputs: Self::Inputs,
         _world: &dyn Collective,
     ) -> Option<(f32, GradientsParams, usize)> {
@@ -281,7 +280,7 @@ fn train_epoch<T: Task>(
             let inputs = rx.recv().context("the batch loader thread stopped")?;
             stats.seen += task.units(batch);
             let step_result = match &shards {
-                Some(shards) => task.sharded_gradients(&net, batch, &shards[k], inputs, world),
+                Some(_) => task.sharded_gradients(&net, batch, inputs, world),
                 None => task.gradients(&net, batch, inputs),
             };
             let Some((value, grads, tuples)) = step_result else {

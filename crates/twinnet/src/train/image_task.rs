@@ -85,7 +85,6 @@ impl Task for ImageTask<'_> {
         &self,
         net: &SiameseNet,
         batch: &Batch,
-        _shard: &Batch,
         inputs: BatchInputs,
         world: &dyn Collective,
     ) -> Option<(f32, GradientsParams, usize)> {

@@ -12,7 +12,6 @@ use crate::tower::Encoder;
 use burn::tensor::{Device, Tensor};
 
 /// One batch of training work (or one rank's share of it).
-#[derive(Clone)]
 pub(crate) enum Batch {
     /// Fixed tuples: `(items, same)`; pairs have 2 items, triplets 3. `offset`: where the
     /// first tuple sits in the whole batch (0 unless this is a rank's share).
@@ -45,7 +44,7 @@ impl Batch {
 
     /// Rank `rank`'s contiguous share of `size`: tuples, or items of a P×K batch.
     pub fn share(&self, rank: usize, size: usize) -> Self {
-        let part = crate::distributed::share(self.len(), rank, size);
+        let part = share(self.len(), rank, size);
         match self {
             Batch::Tuples { tuples, offset } => Batch::Tuples {
                 tuples: tuples[part.clone()].to_vec(),
@@ -202,9 +201,7 @@ pub(crate) fn gathered_embeddings(
     let mut blocks = Vec::with_capacity(arity * size);
     for k in 0..arity {
         for (part, &n) in parts.iter().zip(&shares) {
-            if n > 0 {
-                blocks.push(part.clone().narrow(0, k * n, n));
-            }
+            blocks.push(part.clone().narrow(0, k * n, n));
         }
     }
     Tensor::cat(blocks, 0)
